@@ -9,6 +9,10 @@
 @SuppressWarnings("requires-transitive-automatic")
 module dev.hardway.testkit {
   exports dev.hardway.testkit;
+  exports dev.hardway.testkit.sts;
+  exports dev.hardway.testkit.dynamodb;
+  exports dev.hardway.testkit.fault;
+  exports dev.hardway.testkit.junit;
 
   requires transitive org.jspecify;
   requires transitive org.junit.jupiter.api;
@@ -23,6 +27,7 @@ module dev.hardway.testkit {
   requires transitive software.amazon.awssdk.services.sts;
 
   requires software.amazon.awssdk.http;
+  requires software.amazon.awssdk.utils;
   requires software.amazon.awssdk.http.apache5;
   requires software.amazon.awssdk.http.nio.netty;
   requires com.fasterxml.jackson.databind;
