@@ -9,6 +9,7 @@
 @SuppressWarnings("requires-transitive-automatic")
 module dev.hardway.testkit {
   exports dev.hardway.testkit;
+  exports dev.hardway.testkit.fault;
 
   requires transitive org.jspecify;
   requires transitive org.junit.jupiter.api;
