@@ -1,0 +1,9 @@
+/**
+ * Hardway's benchmarks: JMH benchmarks of hot paths and end-to-end benchmark mains, each beside a baseline. They run
+ * on the class path (see the README), where this descriptor is not consulted; it states what the code uses.
+ */
+module dev.hardway.benchmarks {
+  requires dev.hardway.testkit;
+  requires java.management;
+  requires jmh.core;
+}
