@@ -9,6 +9,7 @@
 @SuppressWarnings("requires-transitive-automatic")
 module dev.hardway.testkit {
   exports dev.hardway.testkit;
+  exports dev.hardway.testkit.dynamodb;
 
   requires transitive org.jspecify;
   requires transitive org.junit.jupiter.api;
