@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
@@ -106,7 +107,8 @@ class DynamoDbServerTest extends DynamoDbTestSupport {
     String name = hashTable("namespace");
     try (DynamoDbServer other = DynamoDbServer.builder().region("eu-west-1").accountId("123456789012").start();
         DynamoDbClient client = DynamoDbClient.builder().endpointOverride(other.endpoint())
-            .region(Region.AP_SOUTHEAST_2).credentialsProvider(credentials()).httpClient(http).build()) {
+            .region(Region.AP_SOUTHEAST_2).credentialsProvider(credentials())
+            .httpClientBuilder(Apache5HttpClient.builder()).build()) {
       assertThrows(ResourceNotFoundException.class, () -> client.describeTable(b -> b.tableName(name)));
       client.createTable(b -> b.tableName(name).keySchema(key("pk", KeyType.HASH))
           .attributeDefinitions(attribute("pk", ScalarAttributeType.S)).billingMode(BillingMode.PAY_PER_REQUEST));

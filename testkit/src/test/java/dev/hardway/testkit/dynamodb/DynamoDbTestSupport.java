@@ -74,6 +74,17 @@ abstract class DynamoDbTestSupport {
     server.close();
   }
 
+  /** A client of another server, with its own connection pool: closing it lets that server stop at once. */
+  static DynamoDbClient clientOf(DynamoDbServer other) {
+    return DynamoDbClient.builder().endpointOverride(other.endpoint()).region(Region.US_EAST_1)
+        .credentialsProvider(credentials()).httpClientBuilder(Apache5HttpClient.builder()).build();
+  }
+
+  static DynamoDbStreamsClient streamsClientOf(DynamoDbServer other) {
+    return DynamoDbStreamsClient.builder().endpointOverride(other.endpoint()).region(Region.US_EAST_1)
+        .credentialsProvider(credentials()).httpClientBuilder(Apache5HttpClient.builder()).build();
+  }
+
   static StaticCredentialsProvider credentials() {
     return StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDEXAMPLE", "not-a-real-secret"));
   }
