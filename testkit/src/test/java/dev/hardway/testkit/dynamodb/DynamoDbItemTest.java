@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -115,7 +116,7 @@ class DynamoDbItemTest extends DynamoDbTestSupport {
         ":title", s("Hardway"), ":other", s("other"), ":hard", s("Hard"), ":way", s("way"), ":red", s("red"),
         ":x", s("x"), ":twoHalf", n("2.50"), ":yes", bool(true), ":ss", s("SS"), ":null", s("NULL"),
         ":rawHigh", b((byte) 0x80));
-    Map<String, AttributeValue> used = new java.util.LinkedHashMap<>();
+    Map<String, AttributeValue> used = new LinkedHashMap<>();
     all.forEach((k, v) -> {
       if (condition.matches(".*" + k + "\\b.*")) {
         used.put(k, v);

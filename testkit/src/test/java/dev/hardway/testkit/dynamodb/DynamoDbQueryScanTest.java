@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -78,13 +80,13 @@ class DynamoDbQueryScanTest extends DynamoDbTestSupport {
       "(pk = :p) AND (:eighteen < sk) | 19,20",
   })
   void query_rangeConditions_selectTheRightSortKeys(String condition, String expected) {
-    Map<String, AttributeValue> values = new java.util.LinkedHashMap<>(item(":p", s("p")));
+    Map<String, AttributeValue> values = new LinkedHashMap<>(item(":p", s("p")));
     for (var e : Map.of(":five", n(5), ":eight", n(8), ":eighteen", n(18)).entrySet()) {
       if (condition.matches(".*" + e.getKey() + "\\b.*")) {
         values.put(e.getKey(), e.getValue());
       }
     }
-    List<Integer> want = java.util.Arrays.stream(expected.split(",")).map(Integer::valueOf).toList();
+    List<Integer> want = Arrays.stream(expected.split(",")).map(Integer::valueOf).toList();
     assertEquals(want, sortKeys(query(condition, values).items()));
   }
 

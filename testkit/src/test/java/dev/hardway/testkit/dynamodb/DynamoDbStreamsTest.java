@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -79,8 +81,7 @@ class DynamoDbStreamsTest extends DynamoDbTestSupport {
     Instant created = clock.instant();
     String table = hashTable("described", StreamViewType.NEW_AND_OLD_IMAGES);
     var description = dynamo.describeTable(b -> b.tableName(table)).table();
-    String label = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS")
-        .withZone(java.time.ZoneOffset.UTC).format(created);
+    String label = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS").withZone(ZoneOffset.UTC).format(created);
     assertTrue(description.streamSpecification().streamEnabled());
     assertEquals(StreamViewType.NEW_AND_OLD_IMAGES, description.streamSpecification().streamViewType());
     assertEquals(label, description.latestStreamLabel());
