@@ -125,8 +125,11 @@ final class Database {
   }
 
   Stream stream(String arn) {
-    forgetExpiredStreams();
     Stream stream = streams.get(arn);
+    if (stream != null && stream.expired(now())) {
+      streams.remove(arn, stream);
+      stream = null;
+    }
     if (stream == null) {
       throw ServiceError.notFound("Requested resource not found: Stream: " + arn + " not found");
     }

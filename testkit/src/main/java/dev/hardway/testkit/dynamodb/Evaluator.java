@@ -150,7 +150,10 @@ final class Evaluator {
     };
   }
 
-  /** The value of a condition operand, or null when it names nothing. */
+  /**
+   * The value of a condition operand, or null when it names nothing. {@code size} counts a string's UTF-8 bytes, as
+   * DynamoDB documents it, and elements of sets, lists and maps; other types have no size.
+   */
   static @Nullable Value operand(Operand operand, @Nullable Map<String, Value> item) {
     return switch (operand) {
       case PathOperand(Path path) -> resolve(item, path);
@@ -159,7 +162,7 @@ final class Evaluator {
         Value v = resolve(item, path);
         long size = switch (v) {
           case null -> -1;
-          case Value.S(String s) -> s.codePointCount(0, s.length());
+          case Value.S(String s) -> Value.utf8Length(s);
           case Value.B(Bytes b) -> b.length();
           case Value.SS(Set<String> set) -> set.size();
           case Value.NS(Set<BigDecimal> set) -> set.size();

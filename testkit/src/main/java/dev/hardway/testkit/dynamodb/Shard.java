@@ -16,19 +16,23 @@ final class Shard {
   /** Records before this index have been trimmed; they stay in the list until compaction. */
   private int head;
   private long endingSequence = -1;
+  /** Kept apart from the list, which compaction may empty. */
+  private long lastSequence;
   private @Nullable Instant closedAt;
-  /** The highest sequence number trimmed from this shard, or {@code startingSequence} when none was. */
+  /** The highest sequence number trimmed from this shard, or one below the starting number when none was. */
   private long trimmedThrough;
 
   Shard(String id, @Nullable String parentId, long startingSequence) {
     this.id = id;
     this.parentId = parentId;
     this.startingSequence = startingSequence;
-    this.trimmedThrough = startingSequence;
+    this.trimmedThrough = startingSequence - 1;
+    this.lastSequence = startingSequence;
   }
 
   void append(StreamRecord record) {
     records.add(record);
+    lastSequence = record.sequence();
   }
 
   boolean isOpen() {
@@ -62,7 +66,7 @@ final class Shard {
 
   /** The sequence number of the newest record, or the starting number when the shard has held none. */
   long lastSequence() {
-    return records.isEmpty() ? startingSequence : records.get(records.size() - 1).sequence();
+    return lastSequence;
   }
 
   void trimOldest() {
