@@ -307,10 +307,9 @@ final class ItemOperations {
     PrimaryKey start = null;
     if (startNode != null) {
       start = schema.keyOf(Wire.item(startNode, "ExclusiveStartKey"));
-      if (!start.hash().equals(range.hash())) {
+      if (!range.contains(start)) {
         throw ServiceError.validation("The provided starting key is outside query boundaries based on provided "
-            + "conditions; ExclusiveStartKey partition key: " + Value.describe(start.hash()) + ", queried: "
-            + Value.describe(range.hash()));
+            + "conditions; ExclusiveStartKey: " + Wire.itemJson(schema.toMap(start)));
       }
     }
     lockForRead(table);
@@ -489,6 +488,21 @@ final class ItemOperations {
         case GE -> items.subMap(at, true, highest, true);
         case NE -> throw new IllegalStateException("<> is refused when the key condition is read");
       };
+    }
+
+    /** Whether a key satisfies the condition; an ExclusiveStartKey must, or the map views cannot start at it. */
+    boolean contains(PrimaryKey key) {
+      if (!key.hash().equals(hash)) {
+        return false;
+      }
+      Value sk = key.range();
+      if (prefix != null) {
+        return Evaluator.beginsWith(sk, prefix);
+      }
+      if (second != null) {
+        return Evaluator.compare(sk, Expr.Comparator.GE, first) && Evaluator.compare(sk, Expr.Comparator.LE, second);
+      }
+      return comparator == null || Evaluator.compare(sk, comparator, first);
     }
 
     /** For begins_with: the matching keys are contiguous, so the first that does not match ends the range. */

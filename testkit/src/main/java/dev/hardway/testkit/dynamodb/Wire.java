@@ -220,7 +220,7 @@ final class Wire {
 
   private static Bytes binary(String base64, String where) {
     try {
-      return Bytes.wrap(Base64.getMimeDecoder().decode(base64));
+      return Bytes.wrap(Base64.getDecoder().decode(base64));
     } catch (IllegalArgumentException e) {
       throw ServiceError.serialization("Base64 encoded binary data of " + where + " is invalid: " + shorten(base64));
     }

@@ -175,6 +175,12 @@ class DynamoDbQueryScanTest extends DynamoDbTestSupport {
     assertValidation(() -> dynamo.query(b -> b.tableName(table).indexName("by-qty").keyConditionExpression("pk = :p")
         .expressionAttributeValues(item(":p", s("p")))), "does not have the specified index: by-qty");
     assertValidation(() -> dynamo.query(b -> b.tableName(table)), "KeyConditionExpression");
+    assertValidation(() -> dynamo.query(b -> b.tableName(table).keyConditionExpression("pk = :p AND sk > :five")
+        .expressionAttributeValues(item(":p", s("p"), ":five", n(5))).exclusiveStartKey(item("pk", s("p"), "sk",
+            n(2)))), "The provided starting key is outside query boundaries");
+    assertValidation(() -> dynamo.query(b -> b.tableName(table).keyConditionExpression("pk = :p")
+        .expressionAttributeValues(item(":p", s("p"))).exclusiveStartKey(item("pk", s("q"), "sk", n(2)))),
+        "The provided starting key is outside query boundaries");
   }
 
   @Test

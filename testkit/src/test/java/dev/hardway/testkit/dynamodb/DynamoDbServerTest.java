@@ -139,6 +139,25 @@ class DynamoDbServerTest extends DynamoDbTestSupport {
   }
 
   @Test
+  void pathologicalRequests_areAnsweredWithErrors_andServerKeepsServing() throws Exception {
+    String table = hashTable("pathological");
+    String deep = "(".repeat(1500) + "pk = :v" + ")".repeat(1500);
+    RawReply nested = post("DynamoDB_20120810.PutItem", "{\"TableName\":\"" + table + "\",\"Item\":{\"pk\":{\"S\":"
+        + "\"a\"}},\"ConditionExpression\":\"" + deep + "\",\"ExpressionAttributeValues\":{\":v\":{\"S\":\"b\"}}}");
+    assertEquals(400, nested.status(), nested.body());
+    RawReply badBinary = post("DynamoDB_20120810.PutItem", "{\"TableName\":\"" + table + "\",\"Item\":{\"pk\":"
+        + "{\"S\":\"a\"},\"b\":{\"B\":\"not base64!\"}}}");
+    assertTrue(badBinary.body().contains("SerializationException") && badBinary.body().contains("not base64!"),
+        badBinary.body());
+    RawReply twoTypes = post("DynamoDB_20120810.PutItem", "{\"TableName\":\"" + table + "\",\"Item\":{\"pk\":"
+        + "{\"S\":\"a\",\"N\":\"1\"}}}");
+    assertTrue(twoTypes.body().contains("more than one datatypes"), twoTypes.body());
+    RawReply noTable = post("DynamoDB_20120810.GetItem", "{\"Key\":{\"pk\":{\"S\":\"a\"}}}");
+    assertTrue(noTable.body().contains("Value null at 'tableName' failed to satisfy constraint"), noTable.body());
+    assertEquals(0, dynamo.scan(b -> b.tableName(table)).count());
+  }
+
+  @Test
   void everyReply_carriesCrc32OfBodyAndRequestId() throws Exception {
     RawReply reply = post("DynamoDB_20120810.ListTables", "{}");
     assertEquals(200, reply.status());
