@@ -32,9 +32,14 @@ import java.util.random.RandomGenerator;
  * <h2>What it serves</h2>
  *
  * <ul>
- *   <li>Tables: CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable (billing, streams, deletion
- *       protection, table class), UpdateTimeToLive, DescribeTimeToLive, TagResource, UntagResource,
- *       ListTagsOfResource, DescribeLimits. Tables are ACTIVE at once.
+ *   <li>Tables: CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTable (billing, streams, global secondary
+ *       indexes, deletion protection, table class), UpdateTimeToLive, DescribeTimeToLive, TagResource,
+ *       UntagResource, ListTagsOfResource, DescribeLimits. Tables and indexes are ACTIVE at once; an index added by
+ *       UpdateTable is filled from the table before the call returns.
+ *   <li>Secondary indexes, global and local, with ALL, KEYS_ONLY and INCLUDE projections: sparse (an item without
+ *       the index's key attributes is not in it), kept up to date by every write, and read by Query and Scan with
+ *       {@code IndexName}. A global index returns only its projection; a local one fetches other attributes from
+ *       the table, as in DynamoDB.
  *   <li>Items: PutItem, GetItem, UpdateItem, DeleteItem, Query, Scan (with parallel segments), BatchGetItem,
  *       BatchWriteItem, TransactWriteItems, TransactGetItems, with condition, filter, key-condition, update and
  *       projection expressions, ReturnValues and ReturnValuesOnConditionCheckFailure, and DynamoDB's limits
@@ -44,8 +49,8 @@ import java.util.random.RandomGenerator;
  *       change appends one record, in modification order; writes that change nothing append none.
  * </ul>
  *
- * <p>Refused with a {@code ValidationException} that says so: secondary indexes (global and local), global tables,
- * and the legacy pre-expression parameters ({@code KeyConditions}, {@code AttributeUpdates}, {@code Expected},
+ * <p>Refused with a {@code ValidationException} that says so: global tables ({@code ReplicaUpdates}) and the legacy
+ * pre-expression parameters ({@code KeyConditions}, {@code AttributeUpdates}, {@code Expected},
  * {@code AttributesToGet}, {@code ScanFilter}, {@code QueryFilter}, {@code ConditionalOperator}). PartiQL, backups,
  * imports and exports answer {@code UnknownOperationException}. BatchWriteItem and BatchGetItem never leave
  * unprocessed items, nothing is ever throttled, and a transaction's {@code ClientRequestToken} is checked but does not

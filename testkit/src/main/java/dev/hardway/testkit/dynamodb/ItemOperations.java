@@ -25,13 +25,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Predicate;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /** The data plane: single-item writes and reads, Query and Scan, batches and transactions. */
@@ -183,13 +185,17 @@ final class ItemOperations {
   /** The item after the write; the caller holds the table's write lock. */
   private static @Nullable Map<String, Value> apply(Intent intent, @Nullable Map<String, Value> old) {
     return switch (intent.kind()) {
-      case "Put" -> intent.item();
+      case "Put" -> {
+        intent.table().checkIndexKeys(intent.item());
+        yield intent.item();
+      }
       case "Delete" -> null;
       case "ConditionCheck" -> old;
       default -> {
         Map<String, Value> base = old != null ? old : intent.keyAttributes();
         Map<String, Value> next = intent.update() == null ? base : Evaluator.apply(intent.update(), base);
         checkItemSize(next);
+        intent.table().checkIndexKeys(next);
         yield Collections.unmodifiableMap(next);
       }
     };
@@ -267,10 +273,31 @@ final class ItemOperations {
 
   // ---------------------------------------------------------------- query and scan
 
+  /** What a Query or Scan returns of each item. */
+  private enum Select { ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES, SPECIFIC_ATTRIBUTES, COUNT }
+
+  /** One Query or Scan request, parsed before the table is locked. */
+  private record Read(
+      String tableName,
+      @Nullable String indexName,
+      @Nullable Condition filter,
+      @Nullable List<Path> projection,
+      @Nullable String select,
+      @Nullable Integer limit,
+      boolean consistent,
+      @Nullable String capacity,
+      @Nullable ObjectNode startKey) {}
+
+  private static Read read(Wire.Members r, @Nullable Condition filter, @Nullable List<Path> projection) {
+    return new Read(r.tableName("TableName"), r.string("IndexName"), filter, projection,
+        r.choice("Select", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"),
+        r.intInRange("Limit", 1, Integer.MAX_VALUE), Boolean.TRUE.equals(r.bool("ConsistentRead")),
+        capacityMode(r), r.object("ExclusiveStartKey"));
+  }
+
   ObjectNode query(Wire.Members r) {
     r.refuseLegacy("KeyConditions", "QueryFilter", "AttributesToGet", "ConditionalOperator");
     String name = r.tableName("TableName");
-    String index = r.string("IndexName");
     ExpressionInputs inputs = ExpressionInputs.of(r);
     String keyText = r.expression("KeyConditionExpression");
     if (keyText == null) {
@@ -283,46 +310,43 @@ final class ItemOperations {
         : ExpressionParser.condition(filterText, "FilterExpression", inputs);
     List<Path> projection = projection(r, inputs);
     inputs.checkAllUsed(true);
-    boolean count = select(r, projection);
-    Integer limit = r.intInRange("Limit", 1, Integer.MAX_VALUE);
-    Boolean forward = r.bool("ScanIndexForward");
-    boolean consistent = Boolean.TRUE.equals(r.bool("ConsistentRead"));
-    String capacity = capacityMode(r);
-    ObjectNode startNode = r.object("ExclusiveStartKey");
+    Read read = read(r, filter, projection);
+    Boolean forwardFlag = r.bool("ScanIndexForward");
+    boolean forward = forwardFlag == null || forwardFlag;
     Table table = db.table(name);
-    if (index != null) {
-      throw ServiceError.validation("The table does not have the specified index: " + index
-          + " (the Hardway test kit does not support secondary indexes)");
-    }
-    KeySchema schema = table.keySchema;
-    KeyRange range = keyRange(keyCondition, schema);
-    if (filter != null) {
-      for (Path path : paths(filter)) {
-        if (schema.isKey(path.head())) {
-          throw ServiceError.validation("Filter Expression can only contain non-primary key attributes: Primary key "
-              + "attribute: " + path.head());
-        }
-      }
-    }
-    PrimaryKey start = null;
-    if (startNode != null) {
-      start = schema.keyOf(Wire.item(startNode, "ExclusiveStartKey"));
-      if (!range.contains(start)) {
-        throw ServiceError.validation("The provided starting key is outside query boundaries based on provided "
-            + "conditions; ExclusiveStartKey: " + Wire.itemJson(schema.toMap(start)));
-      }
-    }
     lockForRead(table);
     try {
-      NavigableMap<PrimaryKey, Map<String, Value>> view = range.view(table.items());
-      if (start != null) {
-        view = forward == null || forward ? view.tailMap(start, false) : view.headMap(start, false);
+      SecondaryIndex index = index(table, read);
+      Select select = select(read, index);
+      KeySchema schema = index == null ? table.keySchema : index.keySchema;
+      KeyRange range = keyRange(keyCondition, schema);
+      if (filter != null) {
+        for (Path path : paths(filter)) {
+          if (schema.isKey(path.head())) {
+            throw ServiceError.validation("Filter Expression can only contain non-primary key attributes: Primary "
+                + "key attribute: " + path.head());
+          }
+        }
       }
-      if (forward != null && !forward) {
-        view = view.descendingMap();
+      Stream<Map.Entry<PrimaryKey, Map<String, Value>>> entries;
+      if (index == null) {
+        NavigableMap<PrimaryKey, Map<String, Value>> view = range.view(table.items());
+        if (read.startKey() != null) {
+          PrimaryKey start = schema.keyOf(Wire.item(read.startKey(), "ExclusiveStartKey"));
+          checkInRange(range, start, schema);
+          view = forward ? view.tailMap(start, false) : view.headMap(start, false);
+        }
+        Stream<Map.Entry<PrimaryKey, Map<String, Value>>> ordered =
+            (forward ? view : view.descendingMap()).entrySet().stream();
+        entries = range.prefix() == null ? ordered : ordered.takeWhile(e -> range.matches(e.getKey()));
+      } else {
+        IndexStart start = indexStart(read, table, index);
+        if (start != null) {
+          checkInRange(range, start.indexKey(), schema);
+        }
+        entries = indexEntries(range.view(index.entries()), forward, start, range);
       }
-      Predicate<PrimaryKey> stop = range.stop();
-      return page(table, view.entrySet(), null, stop, filter, projection, count, limit, consistent, capacity);
+      return page(table, index, entries, read, select);
     } finally {
       table.lock.readLock().unlock();
     }
@@ -330,16 +354,13 @@ final class ItemOperations {
 
   ObjectNode scan(Wire.Members r) {
     r.refuseLegacy("ScanFilter", "AttributesToGet", "ConditionalOperator");
-    String name = r.tableName("TableName");
-    String index = r.string("IndexName");
     ExpressionInputs inputs = ExpressionInputs.of(r);
     String filterText = r.expression("FilterExpression");
     Condition filter = filterText == null ? null
         : ExpressionParser.condition(filterText, "FilterExpression", inputs);
     List<Path> projection = projection(r, inputs);
     inputs.checkAllUsed(filter != null || projection != null);
-    boolean count = select(r, projection);
-    Integer limit = r.intInRange("Limit", 1, Integer.MAX_VALUE);
+    Read read = read(r, filter, projection);
     Integer segment = r.intInRange("Segment", 0, 999_999);
     Integer totalSegments = r.intInRange("TotalSegments", 1, 1_000_000);
     if (segment != null && totalSegments == null) {
@@ -354,26 +375,96 @@ final class ItemOperations {
       throw ServiceError.validation("The Segment parameter is zero-based and must be less than parameter "
           + "TotalSegments: Segment: " + segment + " is not less than TotalSegments: " + totalSegments);
     }
-    boolean consistent = Boolean.TRUE.equals(r.bool("ConsistentRead"));
-    String capacity = capacityMode(r);
-    ObjectNode startNode = r.object("ExclusiveStartKey");
-    Table table = db.table(name);
-    if (index != null) {
-      throw ServiceError.validation("The table does not have the specified index: " + index
-          + " (the Hardway test kit does not support secondary indexes)");
-    }
-    PrimaryKey start = startNode == null ? null
-        : table.keySchema.keyOf(Wire.item(startNode, "ExclusiveStartKey"));
-    Predicate<PrimaryKey> inSegment = segment == null ? null
-        : key -> segmentOf(key.hash(), totalSegments) == segment;
+    Table table = db.table(read.tableName());
     lockForRead(table);
     try {
-      NavigableMap<PrimaryKey, Map<String, Value>> view =
-          start == null ? table.items() : table.items().tailMap(start, false);
-      return page(table, view.entrySet(), inSegment, null, filter, projection, count, limit, consistent, capacity);
+      SecondaryIndex index = index(table, read);
+      Select select = select(read, index);
+      Stream<Map.Entry<PrimaryKey, Map<String, Value>>> entries;
+      if (index == null) {
+        NavigableMap<PrimaryKey, Map<String, Value>> view = table.items();
+        if (read.startKey() != null) {
+          view = view.tailMap(table.keySchema.keyOf(Wire.item(read.startKey(), "ExclusiveStartKey")), false);
+        }
+        entries = view.entrySet().stream();
+      } else {
+        entries = indexEntries(index.entries(), true, indexStart(read, table, index), null);
+      }
+      if (segment != null) {
+        entries = entries.filter(e -> segmentOf(e.getKey().hash(), totalSegments) == segment);
+      }
+      return page(table, index, entries, read, select);
     } finally {
       table.lock.readLock().unlock();
     }
+  }
+
+  private static @Nullable SecondaryIndex index(Table table, Read read) {
+    if (read.indexName() == null) {
+      return null;
+    }
+    SecondaryIndex index = table.index(read.indexName());
+    if (index == null) {
+      throw ServiceError.validation("The table does not have the specified index: " + read.indexName()
+          + "; table: " + table.name);
+    }
+    if (index.global && read.consistent()) {
+      throw ServiceError.validation("Consistent reads are not supported on global secondary indexes; index: "
+          + index.name);
+    }
+    return index;
+  }
+
+  private static void checkInRange(KeyRange range, PrimaryKey start, KeySchema schema) {
+    if (!range.contains(start)) {
+      throw ServiceError.validation("The provided starting key is outside query boundaries based on provided "
+          + "conditions; ExclusiveStartKey: " + Wire.itemJson(schema.toMap(start)));
+    }
+  }
+
+  /** Where an index read resumes: after this table key among the items with this index key. */
+  private record IndexStart(PrimaryKey indexKey, PrimaryKey tableKey) {}
+
+  private static @Nullable IndexStart indexStart(Read read, Table table, SecondaryIndex index) {
+    if (read.startKey() == null) {
+      return null;
+    }
+    Map<String, Value> start = Wire.item(read.startKey(), "ExclusiveStartKey");
+    Set<String> expected = new TreeSet<>(table.keySchema.names());
+    expected.addAll(index.keySchema.names());
+    if (!start.keySet().equals(expected)) {
+      throw ServiceError.validation("The provided starting key is invalid: it must hold exactly the table's and the "
+          + "index's key attributes " + expected + ", received " + new TreeSet<>(start.keySet()));
+    }
+    Map<String, Value> tablePart = new LinkedHashMap<>();
+    table.keySchema.names().forEach(n -> tablePart.put(n, start.get(n)));
+    Map<String, Value> indexPart = new LinkedHashMap<>();
+    index.keySchema.names().forEach(n -> indexPart.put(n, start.get(n)));
+    return new IndexStart(index.keySchema.keyOf(indexPart), table.keySchema.keyOf(tablePart));
+  }
+
+  /** An index's entries in query order, each group of equal index keys in table-key order. */
+  private static Stream<Map.Entry<PrimaryKey, Map<String, Value>>> indexEntries(
+      NavigableMap<PrimaryKey, NavigableMap<PrimaryKey, Map<String, Value>>> view,
+      boolean forward,
+      @Nullable IndexStart start,
+      @Nullable KeyRange range) {
+    NavigableMap<PrimaryKey, NavigableMap<PrimaryKey, Map<String, Value>>> groups = view;
+    if (start != null) {
+      groups = forward ? groups.tailMap(start.indexKey(), true) : groups.headMap(start.indexKey(), true);
+    }
+    Stream<Map.Entry<PrimaryKey, NavigableMap<PrimaryKey, Map<String, Value>>>> ordered =
+        (forward ? groups : groups.descendingMap()).entrySet().stream();
+    if (range != null && range.prefix() != null) {
+      ordered = ordered.takeWhile(e -> range.matches(e.getKey()));
+    }
+    return ordered.flatMap(e -> {
+      NavigableMap<PrimaryKey, Map<String, Value>> group = e.getValue();
+      if (start != null && e.getKey().equals(start.indexKey())) {
+        group = forward ? group.tailMap(start.tableKey(), false) : group.headMap(start.tableKey(), false);
+      }
+      return (forward ? group : group.descendingMap()).entrySet().stream();
+    });
   }
 
   /** Which of a parallel scan's segments an item belongs to: a stable hash of its partition key. */
@@ -381,67 +472,65 @@ final class ItemOperations {
     return (int) Math.floorMod(Database.mix(hash.hashCode()), (long) totalSegments);
   }
 
-  /** Whether the reply is a count only; checks Select against ProjectionExpression. */
-  private static boolean select(Wire.Members r, @Nullable List<Path> projection) {
-    String select = r.choice("Select", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT");
-    if (select == null) {
-      return false;
+  /** Resolves Select as DynamoDB does: by default all attributes of a table, all projected ones of an index. */
+  private static Select select(Read read, @Nullable SecondaryIndex index) {
+    String given = read.select();
+    Select select = given != null ? Select.valueOf(given)
+        : read.projection() != null ? Select.SPECIFIC_ATTRIBUTES
+        : index != null ? Select.ALL_PROJECTED_ATTRIBUTES : Select.ALL_ATTRIBUTES;
+    if (select == Select.ALL_PROJECTED_ATTRIBUTES && index == null) {
+      throw ServiceError.validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
     }
-    switch (select) {
-      case "ALL_PROJECTED_ATTRIBUTES" -> throw ServiceError.validation("ALL_PROJECTED_ATTRIBUTES can be used only "
-          + "when Querying using an IndexName; the Hardway test kit does not support secondary indexes");
-      case "SPECIFIC_ATTRIBUTES" -> {
-        if (projection == null) {
-          throw ServiceError.validation("Select type SPECIFIC_ATTRIBUTES requires a ProjectionExpression");
-        }
-      }
-      default -> {
-        if (projection != null) {
-          throw ServiceError.validation("Cannot specify the ProjectionExpression when choosing to get " + select
-              + "; use Select SPECIFIC_ATTRIBUTES or leave Select out");
-        }
-      }
+    if (select == Select.SPECIFIC_ATTRIBUTES && read.projection() == null) {
+      throw ServiceError.validation("Select type SPECIFIC_ATTRIBUTES requires a ProjectionExpression");
     }
-    return select.equals("COUNT");
+    if (select != Select.SPECIFIC_ATTRIBUTES && read.projection() != null) {
+      throw ServiceError.validation("Cannot specify the ProjectionExpression when choosing to get " + select
+          + "; use Select SPECIFIC_ATTRIBUTES or leave Select out");
+    }
+    if (select == Select.ALL_ATTRIBUTES && index != null && index.global && !index.projectionType.equals("ALL")) {
+      throw ServiceError.validation("One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+          + "supported for global secondary index " + index.name + " because its projection type is not ALL");
+    }
+    return select;
   }
 
   private ObjectNode page(
       Table table,
-      Iterable<Map.Entry<PrimaryKey, Map<String, Value>>> entries,
-      @Nullable Predicate<PrimaryKey> keep,
-      @Nullable Predicate<PrimaryKey> stop,
-      @Nullable Condition filter,
-      @Nullable List<Path> projection,
-      boolean count,
-      @Nullable Integer limit,
-      boolean consistent,
-      @Nullable String capacity) {
+      @Nullable SecondaryIndex index,
+      Stream<Map.Entry<PrimaryKey, Map<String, Value>>> entries,
+      Read read,
+      Select select) {
+    // A global index holds only its projection; a local one fetches the rest from the table, as in DynamoDB.
+    boolean projectedOnly = index != null && index.global;
     ObjectNode reply = Wire.object();
-    ArrayNode items = count ? null : reply.putArray("Items");
+    ArrayNode items = select == Select.COUNT ? null : reply.putArray("Items");
     int scanned = 0;
     int matched = 0;
     long bytes = 0;
-    PrimaryKey last = null;
+    Map<String, Value> last = null;
     boolean cut = false;
-    for (Map.Entry<PrimaryKey, Map<String, Value>> e : entries) {
-      if (stop != null && stop.test(e.getKey())) {
-        break;
-      }
-      if (keep != null && !keep.test(e.getKey())) {
-        continue;
-      }
-      long size = Value.itemSize(e.getValue());
+    Integer limit = read.limit();
+    for (Iterator<Map.Entry<PrimaryKey, Map<String, Value>>> it = entries.iterator(); it.hasNext(); ) {
+      Map<String, Value> item = it.next().getValue();
+      Map<String, Value> visible = projectedOnly ? index.projected(item) : item;
+      long size = Value.itemSize(visible);
       if (scanned > 0 && bytes + size > MAX_PAGE_BYTES) {
         cut = true;
         break;
       }
       bytes += size;
       scanned++;
-      last = e.getKey();
-      if (filter == null || Evaluator.test(filter, e.getValue())) {
+      last = item;
+      if (read.filter() == null || Evaluator.test(read.filter(), visible)) {
         matched++;
         if (items != null) {
-          items.add(Wire.itemJson(projection == null ? e.getValue() : Evaluator.project(e.getValue(), projection)));
+          Map<String, Value> shown = switch (select) {
+            case ALL_PROJECTED_ATTRIBUTES -> index.projected(item);
+            case SPECIFIC_ATTRIBUTES -> Evaluator.project(visible, read.projection());
+            default -> visible;
+          };
+          items.add(Wire.itemJson(shown));
         }
       }
       // Like DynamoDB, stop at the limit without looking ahead: a full page always carries LastEvaluatedKey.
@@ -453,9 +542,10 @@ final class ItemOperations {
     reply.put("Count", matched);
     reply.put("ScannedCount", scanned);
     if (cut && last != null) {
-      reply.set("LastEvaluatedKey", Wire.itemJson(table.keySchema.toMap(last)));
+      reply.set("LastEvaluatedKey", Wire.itemJson(index == null ? table.keySchema.keyAttributes(last)
+          : index.lastKey(last)));
     }
-    addCapacity(reply, capacity, table.name, readUnits(bytes, consistent), "ReadCapacityUnits");
+    addCapacity(reply, read.capacity(), table.name, readUnits(bytes, read.consistent()), "ReadCapacityUnits");
     return reply;
   }
 
@@ -467,7 +557,7 @@ final class ItemOperations {
       @Nullable Value second,
       @Nullable Value prefix) {
 
-    NavigableMap<PrimaryKey, Map<String, Value>> view(NavigableMap<PrimaryKey, Map<String, Value>> items) {
+    <V> NavigableMap<PrimaryKey, V> view(NavigableMap<PrimaryKey, V> items) {
       PrimaryKey lowest = PrimaryKey.partitionStart(hash);
       PrimaryKey highest = PrimaryKey.partitionEnd(hash);
       if (prefix != null) {
@@ -506,12 +596,8 @@ final class ItemOperations {
     }
 
     /** For begins_with: the matching keys are contiguous, so the first that does not match ends the range. */
-    @Nullable Predicate<PrimaryKey> stop() {
-      if (prefix == null) {
-        return null;
-      }
-      Value p = prefix;
-      return key -> !Evaluator.beginsWith(key.range(), p);
+    boolean matches(PrimaryKey key) {
+      return prefix == null || Evaluator.beginsWith(key.range(), prefix);
     }
   }
 

@@ -1,8 +1,6 @@
 package dev.hardway.testkit.dynamodb;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,17 +111,6 @@ record KeySchema(String hashName, String hashType, @Nullable String rangeName, @
     if (rangeName != null) {
       array.addObject().put("AttributeName", rangeName).put("KeyType", "RANGE");
     }
-    return array;
-  }
-
-  ArrayNode attributeDefinitionsJson() {
-    ArrayNode array = Wire.array();
-    List<ObjectNode> defs = new ArrayList<>();
-    defs.add(Wire.object().put("AttributeName", hashName).put("AttributeType", hashType));
-    if (rangeName != null) {
-      defs.add(Wire.object().put("AttributeName", rangeName).put("AttributeType", rangeType));
-    }
-    array.addAll(defs);
     return array;
   }
 }

@@ -1,8 +1,11 @@
 package dev.hardway.testkit.dynamodb;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
@@ -37,6 +40,9 @@ final class Table {
   @Nullable Stream stream;
   @Nullable String timeToLiveAttribute;
   final Map<String, String> tags = new LinkedHashMap<>();
+  /** Every key attribute of the table and its indexes, with its type: DescribeTable's AttributeDefinitions. */
+  final Map<String, String> attributeTypes = new LinkedHashMap<>();
+  final List<SecondaryIndex> indexes = new ArrayList<>();
 
   Table(String name, String arn, String id, KeySchema keySchema, Instant created) {
     this.name = name;
@@ -45,6 +51,26 @@ final class Table {
     this.keySchema = keySchema;
     this.created = created;
     this.billingMode = "PROVISIONED";
+    attributeTypes.put(keySchema.hashName(), keySchema.hashType());
+    if (keySchema.rangeName() != null) {
+      attributeTypes.put(keySchema.rangeName(), keySchema.rangeType());
+    }
+  }
+
+  @Nullable SecondaryIndex index(String indexName) {
+    for (SecondaryIndex index : indexes) {
+      if (index.name.equals(indexName)) {
+        return index;
+      }
+    }
+    return null;
+  }
+
+  /** Refuses an item whose secondary index keys have the wrong type; the caller holds a lock. */
+  void checkIndexKeys(Map<String, Value> item) {
+    for (SecondaryIndex index : indexes) {
+      index.check(item);
+    }
   }
 
   boolean deleted() {
@@ -96,6 +122,9 @@ final class Table {
       items.put(key, newItem);
       sizeBytes += Value.itemSize(newItem);
     }
+    for (SecondaryIndex index : indexes) {
+      index.update(key, oldItem, newItem);
+    }
     Stream s = stream;
     if (s != null) {
       String eventName = oldItem == null ? "INSERT" : newItem == null ? "REMOVE" : "MODIFY";
@@ -107,7 +136,9 @@ final class Table {
   /** DescribeTable's TableDescription; the caller holds a lock. */
   ObjectNode describe(String status) {
     ObjectNode d = Wire.object();
-    d.set("AttributeDefinitions", keySchema.attributeDefinitionsJson());
+    ArrayNode definitions = d.putArray("AttributeDefinitions");
+    attributeTypes.forEach((attribute, type) -> definitions.addObject().put("AttributeName", attribute)
+        .put("AttributeType", type));
     d.put("TableName", name);
     d.set("KeySchema", keySchema.keySchemaJson());
     d.put("TableStatus", status);
@@ -135,6 +166,17 @@ final class Table {
     }
     if (tableClass != null) {
       d.putObject("TableClassSummary").put("TableClass", tableClass);
+    }
+    ArrayNode globals = Wire.array();
+    ArrayNode locals = Wire.array();
+    for (SecondaryIndex index : indexes) {
+      (index.global ? globals : locals).add(index.describe());
+    }
+    if (!globals.isEmpty()) {
+      d.set("GlobalSecondaryIndexes", globals);
+    }
+    if (!locals.isEmpty()) {
+      d.set("LocalSecondaryIndexes", locals);
     }
     d.put("DeletionProtectionEnabled", deletionProtection);
     return d;

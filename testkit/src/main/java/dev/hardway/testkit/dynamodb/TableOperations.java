@@ -5,9 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
@@ -24,8 +28,8 @@ final class TableOperations {
 
   ObjectNode createTable(Wire.Members r) {
     String name = r.tableName("TableName");
-    refuseIndexes(r, "GlobalSecondaryIndexes", "LocalSecondaryIndexes");
-    KeySchema schema = keySchema(r);
+    Map<String, String> types = definitions(r.requireArray("AttributeDefinitions"));
+    KeySchema schema = keySchema(r.requireArray("KeySchema"), types, "keySchema");
     String billingMode = r.choice("BillingMode", "PROVISIONED", "PAY_PER_REQUEST");
     if (billingMode == null) {
       billingMode = "PROVISIONED";
@@ -35,6 +39,28 @@ final class TableOperations {
     Instant now = db.now();
     Table table = new Table(name, db.tableArn(name), db.newTableId(), schema, now);
     applyBilling(table, billingMode, throughput, now);
+    List<SecondaryIndex> indexes = new ArrayList<>();
+    indexes.addAll(indexes(r, "GlobalSecondaryIndexes", true, types, table));
+    indexes.addAll(indexes(r, "LocalSecondaryIndexes", false, types, table));
+    Set<String> names = new HashSet<>();
+    for (SecondaryIndex index : indexes) {
+      if (!names.add(index.name)) {
+        throw ServiceError.invalidParameter("Duplicate index name: " + index.name);
+      }
+    }
+    table.indexes.addAll(indexes);
+    Set<String> used = usedAttributes(schema, indexes);
+    if (!used.equals(types.keySet())) {
+      if (indexes.isEmpty()) {
+        throw ServiceError.invalidParameter("Number of attributes in KeySchema does not exactly match number of "
+            + "attributes defined in AttributeDefinitions; KeySchema: " + schema.names() + ", AttributeDefinitions: "
+            + types.keySet());
+      }
+      throw ServiceError.invalidParameter("Some AttributeDefinitions are not used. AttributeDefinitions: "
+          + types.keySet() + ", keys used: " + used);
+    }
+    table.attributeTypes.clear();
+    table.attributeTypes.putAll(types);
     Boolean protection = r.bool("DeletionProtectionEnabled");
     table.deletionProtection = protection != null && protection;
     table.tableClass = r.choice("TableClass", "STANDARD", "STANDARD_INFREQUENT_ACCESS");
@@ -58,24 +84,7 @@ final class TableOperations {
     }
   }
 
-  private static void refuseIndexes(Wire.Members r, String... members) {
-    for (String member : members) {
-      if (r.has(member)) {
-        throw ServiceError.validation("The Hardway test kit does not support secondary indexes; received "
-            + member + ": " + Wire.render(r.node().get(member)));
-      }
-    }
-  }
-
-  private static KeySchema keySchema(Wire.Members r) {
-    ArrayNode keys = r.requireArray("KeySchema");
-    ArrayNode definitions = r.requireArray("AttributeDefinitions");
-    if (keys.isEmpty()) {
-      throw ServiceError.constraint("[]", "keySchema", "must have length greater than or equal to 1");
-    }
-    if (keys.size() > 2) {
-      throw ServiceError.constraint(Wire.render(keys), "keySchema", "must have length less than or equal to 2");
-    }
+  private static Map<String, String> definitions(ArrayNode definitions) {
     Map<String, String> types = new LinkedHashMap<>();
     for (JsonNode d : definitions) {
       Wire.Members def = new Wire.Members(asObject(d, "AttributeDefinitions"), "attributeDefinitions.member");
@@ -88,10 +97,20 @@ final class TableOperations {
         throw ServiceError.invalidParameter("Cannot have two attributes with the same name; attribute: " + attribute);
       }
     }
+    return types;
+  }
+
+  private static KeySchema keySchema(ArrayNode keys, Map<String, String> types, String member) {
+    if (keys.isEmpty()) {
+      throw ServiceError.constraint("[]", member, "must have length greater than or equal to 1");
+    }
+    if (keys.size() > 2) {
+      throw ServiceError.constraint(Wire.render(keys), member, "must have length less than or equal to 2");
+    }
     List<String> names = new ArrayList<>();
     List<String> kinds = new ArrayList<>();
     for (JsonNode k : keys) {
-      Wire.Members key = new Wire.Members(asObject(k, "KeySchema"), "keySchema.member");
+      Wire.Members key = new Wire.Members(asObject(k, "KeySchema"), member + ".member");
       names.add(key.requireString("AttributeName"));
       String kind = key.choice("KeyType", "HASH", "RANGE");
       if (kind == null) {
@@ -117,13 +136,110 @@ final class TableOperations {
             + "Keys: " + names + ", AttributeDefinitions: " + types.keySet());
       }
     }
-    if (types.size() != names.size()) {
-      throw ServiceError.invalidParameter("Number of attributes in KeySchema does not exactly match number of "
-          + "attributes defined in AttributeDefinitions; KeySchema: " + names + ", AttributeDefinitions: "
-          + types.keySet());
-    }
     String range = names.size() == 2 ? names.get(1) : null;
     return new KeySchema(names.get(0), types.get(names.get(0)), range, range == null ? null : types.get(range));
+  }
+
+  /** DynamoDB's limits on indexes per table. */
+  static final int MAX_GLOBAL_INDEXES = 20;
+  static final int MAX_LOCAL_INDEXES = 5;
+
+  private List<SecondaryIndex> indexes(Wire.Members r, String member, boolean global, Map<String, String> types,
+      Table table) {
+    ArrayNode list = r.array(member);
+    if (list == null) {
+      return List.of();
+    }
+    String camel = r.member(member);
+    if (list.isEmpty()) {
+      throw ServiceError.constraint("[]", camel, "must have length greater than or equal to 1");
+    }
+    int max = global ? MAX_GLOBAL_INDEXES : MAX_LOCAL_INDEXES;
+    if (list.size() > max) {
+      throw ServiceError.constraint("[" + list.size() + " indexes]", camel, "must have length less than or equal to "
+          + max);
+    }
+    List<SecondaryIndex> out = new ArrayList<>();
+    for (JsonNode node : list) {
+      out.add(index(new Wire.Members(asObject(node, member), camel + ".member"), global, types, table));
+    }
+    return out;
+  }
+
+  private static SecondaryIndex index(Wire.Members m, boolean global, Map<String, String> types, Table table) {
+    String name = m.requireString("IndexName");
+    if (name.length() < 3 || name.length() > 255 || !name.matches("[a-zA-Z0-9_.-]+")) {
+      throw ServiceError.constraint(name, m.member("IndexName"), "must satisfy regular expression pattern: "
+          + "[a-zA-Z0-9_.-]+ and have length between 3 and 255");
+    }
+    KeySchema schema = keySchema(m.requireArray("KeySchema"), types, m.member("KeySchema"));
+    if (!global) {
+      if (table.keySchema.rangeName() == null) {
+        throw ServiceError.invalidParameter("Table KeySchema does not have a range key, which is required when "
+            + "specifying a LocalSecondaryIndex; index: " + name);
+      }
+      if (!schema.hashName().equals(table.keySchema.hashName())) {
+        throw ServiceError.invalidParameter("Index KeySchema does not have the same leading hash key as table "
+            + "KeySchema for index: " + name + ". index hash key: " + schema.hashName() + ", table hash key: "
+            + table.keySchema.hashName());
+      }
+      if (schema.rangeName() == null) {
+        throw ServiceError.invalidParameter("Index KeySchema of a LocalSecondaryIndex must have a RANGE key; "
+            + "index: " + name);
+      }
+    }
+    Wire.Members projection = m.nested("Projection");
+    String type = projection.choice("ProjectionType", "ALL", "KEYS_ONLY", "INCLUDE");
+    if (type == null) {
+      throw ServiceError.constraint(null, projection.member("ProjectionType"), "must not be null");
+    }
+    List<String> nonKey = new ArrayList<>();
+    ArrayNode nonKeyNode = projection.array("NonKeyAttributes");
+    if (nonKeyNode != null) {
+      nonKeyNode.forEach(n -> nonKey.add(n.asText()));
+    }
+    if (type.equals("INCLUDE") && nonKey.isEmpty()) {
+      throw ServiceError.invalidParameter("ProjectionType is INCLUDE, but NonKeyAttributes is not specified; "
+          + "index: " + name);
+    }
+    if (!type.equals("INCLUDE") && nonKeyNode != null) {
+      throw ServiceError.invalidParameter("ProjectionType is " + type + ", but NonKeyAttributes is specified; "
+          + "index: " + name + ", NonKeyAttributes: " + nonKey);
+    }
+    SecondaryIndex index = new SecondaryIndex(name, global, schema, type, nonKey, table.arn, table.keySchema);
+    if (global) {
+      indexThroughput(index, m.optionalNested("ProvisionedThroughput"), table.billingMode);
+    }
+    return index;
+  }
+
+  private static void indexThroughput(SecondaryIndex index, Wire.@Nullable Members throughput, String billingMode) {
+    if (billingMode.equals("PAY_PER_REQUEST")) {
+      if (throughput != null) {
+        throw ServiceError.invalidParameter("ProvisionedThroughput should not be specified for index: " + index.name
+            + " when BillingMode is PAY_PER_REQUEST");
+      }
+      return;
+    }
+    if (throughput == null) {
+      throw ServiceError.invalidParameter("ProvisionedThroughput should not be null for index: " + index.name);
+    }
+    Long read = throughput.integer("ReadCapacityUnits");
+    Long write = throughput.integer("WriteCapacityUnits");
+    if (read == null || read < 1 || write == null || write < 1) {
+      throw ServiceError.invalidParameter("ReadCapacityUnits and WriteCapacityUnits must both be at least 1 for "
+          + "index: " + index.name + "; received ProvisionedThroughput: " + Wire.render(throughput.node()));
+    }
+    index.readCapacity = read;
+    index.writeCapacity = write;
+  }
+
+  private static Set<String> usedAttributes(KeySchema table, List<SecondaryIndex> indexes) {
+    Set<String> used = new LinkedHashSet<>(table.names());
+    for (SecondaryIndex index : indexes) {
+      used.addAll(index.keySchema.names());
+    }
+    return used;
   }
 
   private static ObjectNode asObject(JsonNode node, String member) {
@@ -267,7 +383,9 @@ final class TableOperations {
 
   ObjectNode updateTable(Wire.Members r) {
     String name = r.tableName("TableName");
-    refuseIndexes(r, "GlobalSecondaryIndexUpdates");
+    ArrayNode definitionsNode = r.array("AttributeDefinitions");
+    Map<String, String> newTypes = definitionsNode == null ? Map.of() : definitions(definitionsNode);
+    ArrayNode indexUpdates = r.array("GlobalSecondaryIndexUpdates");
     if (r.has("ReplicaUpdates")) {
       throw ServiceError.validation("The Hardway test kit does not support global tables; received ReplicaUpdates: "
           + Wire.render(r.node().get("ReplicaUpdates")));
@@ -279,6 +397,7 @@ final class TableOperations {
     Boolean protection = r.bool("DeletionProtectionEnabled");
     String tableClass = r.choice("TableClass", "STANDARD", "STANDARD_INFREQUENT_ACCESS");
     boolean anything = billingMode != null || throughput != null || streamGiven || protection != null
+        || indexUpdates != null
         || tableClass != null || r.has("SSESpecification") || r.has("OnDemandThroughput")
         || r.has("WarmThroughput");
     if (!anything) {
@@ -294,6 +413,15 @@ final class TableOperations {
       }
       if (billingMode != null || throughput != null) {
         applyBilling(table, billingMode != null ? billingMode : table.billingMode, throughput, now);
+        if (table.billingMode.equals("PAY_PER_REQUEST")) {
+          for (SecondaryIndex index : table.indexes) {
+            index.readCapacity = 0;
+            index.writeCapacity = 0;
+          }
+        }
+      }
+      if (indexUpdates != null) {
+        updateIndexes(table, indexUpdates, newTypes);
       }
       if (streamGiven) {
         Stream current = table.enabledStream();
@@ -322,6 +450,76 @@ final class TableOperations {
     } finally {
       table.lock.writeLock().unlock();
     }
+  }
+
+  /**
+   * Creates, deletes and re-provisions global secondary indexes; a new index is filled from the table's items at
+   * once and is ACTIVE when the call returns. The caller holds the table's write lock.
+   */
+  private void updateIndexes(Table table, ArrayNode updates, Map<String, String> newTypes) {
+    Map<String, String> types = new LinkedHashMap<>(table.attributeTypes);
+    newTypes.forEach((attribute, type) -> {
+      String existing = types.putIfAbsent(attribute, type);
+      if (existing != null && !existing.equals(type)) {
+        throw ServiceError.invalidParameter("Cannot change the type of attribute " + attribute + " from " + existing
+            + " to " + type);
+      }
+    });
+    int structural = 0;
+    for (JsonNode node : updates) {
+      ObjectNode update = asObject(node, "GlobalSecondaryIndexUpdates");
+      if (update.size() != 1) {
+        throw ServiceError.validation("A GlobalSecondaryIndexUpdate must hold exactly one of Create, Update and "
+            + "Delete; received " + Wire.render(update));
+      }
+      String action = update.fieldNames().next();
+      Wire.Members m = new Wire.Members(asObject(update.get(action), action),
+          "globalSecondaryIndexUpdates.member." + action.toLowerCase(Locale.ROOT));
+      switch (action) {
+        case "Create" -> {
+          structural++;
+          SecondaryIndex index = index(m, true, types, table);
+          if (table.index(index.name) != null) {
+            throw ServiceError.validation("Attempting to create an index which already exists; index: " + index.name);
+          }
+          for (Map.Entry<PrimaryKey, Map<String, Value>> e : table.items().entrySet()) {
+            index.update(e.getKey(), null, e.getValue());
+          }
+          table.indexes.add(index);
+        }
+        case "Delete" -> {
+          structural++;
+          SecondaryIndex index = existingGlobalIndex(table, m.requireString("IndexName"));
+          table.indexes.remove(index);
+        }
+        case "Update" -> {
+          SecondaryIndex index = existingGlobalIndex(table, m.requireString("IndexName"));
+          indexThroughput(index, m.optionalNested("ProvisionedThroughput"), table.billingMode);
+        }
+        default -> throw ServiceError.validation("A GlobalSecondaryIndexUpdate must hold exactly one of Create, "
+            + "Update and Delete; received " + action);
+      }
+      if (structural > 1) {
+        throw ServiceError.validation("Subscriber limit exceeded: Only 1 online index can be created or deleted "
+            + "simultaneously per table; table: " + table.name);
+      }
+    }
+    Set<String> used = usedAttributes(table.keySchema, table.indexes);
+    table.attributeTypes.clear();
+    types.forEach((attribute, type) -> {
+      if (used.contains(attribute)) {
+        table.attributeTypes.put(attribute, type);
+      }
+    });
+  }
+
+  private static SecondaryIndex existingGlobalIndex(Table table, String name) {
+    SecondaryIndex index = table.index(name);
+    if (index == null || !index.global) {
+      throw ServiceError.notFound("Requested resource not found: Index: " + name + " not found in table "
+          + table.name);
+    }
+    return index;
   }
 
   /** Opens a child shard on the table's enabled stream; the server's test hook. */

@@ -52,7 +52,9 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.GetRecordsResponse;
+import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
 import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.Record;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
@@ -129,8 +131,9 @@ class DynamoDbExpressionProperties {
   }
 
   @Property(tries = 40)
-  void streamReplayedFromTrimHorizon_reproducesTheTable(@ForAll("operations") List<Op> operations) {
-    String table = newTable(false, StreamViewType.NEW_AND_OLD_IMAGES);
+  void streamReplayedFromTrimHorizon_reproducesTheTable_andTheIndexMatchesIt(
+      @ForAll("operations") List<Op> operations) {
+    String table = indexedTable();
     for (Op op : operations) {
       switch (op) {
         case PutOp(int key, int value, boolean tagged) -> dynamo.putItem(b -> b.tableName(table).item(tagged
@@ -163,6 +166,29 @@ class DynamoDbExpressionProperties {
     Map<String, Map<String, AttributeValue>> actual = new TreeMap<>();
     dynamo.scanPaginator(b -> b.tableName(table)).items().forEach(i -> actual.put(i.get("pk").s(), i));
     assertEquals(actual, replayed);
+    // The sparse index holds exactly the items with a tag, ordered by v and then by key.
+    List<String> expectedIndex = actual.values().stream().filter(i -> i.containsKey("tag"))
+        .sorted(java.util.Comparator.comparing((Map<String, AttributeValue> i) -> new BigDecimal(i.get("v").n()))
+            .thenComparing(i -> i.get("pk").s()))
+        .map(i -> i.get("pk").s()).toList();
+    List<String> index = dynamo.queryPaginator(b -> b.tableName(table).indexName("by-tag")
+        .keyConditionExpression("tag = :t").expressionAttributeValues(DynamoDbTestSupport.item(":t", s("t")))
+        .limit(3)).items().stream().map(i -> i.get("pk").s()).toList();
+    assertEquals(expectedIndex, index);
+  }
+
+  private static synchronized String indexedTable() {
+    String name = "prop-" + ++tables;
+    dynamo.createTable(b -> b.tableName(name).billingMode(BillingMode.PAY_PER_REQUEST)
+        .keySchema(DynamoDbTestSupport.key("pk", KeyType.HASH))
+        .attributeDefinitions(DynamoDbTestSupport.attribute("pk", ScalarAttributeType.S),
+            DynamoDbTestSupport.attribute("tag", ScalarAttributeType.S),
+            DynamoDbTestSupport.attribute("v", ScalarAttributeType.N))
+        .globalSecondaryIndexes(GlobalSecondaryIndex.builder().indexName("by-tag")
+            .keySchema(DynamoDbTestSupport.key("tag", KeyType.HASH), DynamoDbTestSupport.key("v", KeyType.RANGE))
+            .projection(p -> p.projectionType(ProjectionType.KEYS_ONLY)).build())
+        .streamSpecification(st -> st.streamEnabled(true).streamViewType(StreamViewType.NEW_AND_OLD_IMAGES)));
+    return name;
   }
 
   private static List<Record> records(String table) {

@@ -15,11 +15,8 @@ import software.amazon.awssdk.core.waiters.WaiterResponse;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.DescribeTableResponse;
 import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
-import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndex;
 import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.ListTablesResponse;
-import software.amazon.awssdk.services.dynamodb.model.Projection;
-import software.amazon.awssdk.services.dynamodb.model.ProjectionType;
 import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
@@ -111,19 +108,6 @@ class DynamoDbTableTest extends DynamoDbTestSupport {
     assertEquals("ValidationException", e.awsErrorDetails().errorCode());
     dynamo.updateTable(b -> b.tableName(name).deletionProtectionEnabled(false));
     dynamo.deleteTable(b -> b.tableName(name));
-  }
-
-  @Test
-  void createTable_withGlobalSecondaryIndex_isRefusedAsUnsupported() {
-    DynamoDbException e = assertThrows(DynamoDbException.class, () -> dynamo.createTable(b -> b
-        .tableName(tableName("indexed"))
-        .keySchema(key("pk", KeyType.HASH))
-        .attributeDefinitions(attribute("pk", ScalarAttributeType.S), attribute("gsi", ScalarAttributeType.S))
-        .billingMode(BillingMode.PAY_PER_REQUEST)
-        .globalSecondaryIndexes(GlobalSecondaryIndex.builder().indexName("by-gsi").keySchema(key("gsi", KeyType.HASH))
-            .projection(Projection.builder().projectionType(ProjectionType.ALL).build()).build())));
-    assertEquals("ValidationException", e.awsErrorDetails().errorCode());
-    assertTrue(e.awsErrorDetails().errorMessage().contains("does not support secondary indexes"), e.getMessage());
   }
 
   @Test
