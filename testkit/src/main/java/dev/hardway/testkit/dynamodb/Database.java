@@ -30,6 +30,7 @@ final class Database {
   private final long saltHigh;
   private final long saltLow;
 
+  final ClientTokens clientTokens = new ClientTokens();
   final LongAdder requests = new LongAdder();
   final LongAdder errors = new LongAdder();
   final LongAdder recordsWritten = new LongAdder();

@@ -53,8 +53,8 @@ import java.util.random.RandomGenerator;
  * pre-expression parameters ({@code KeyConditions}, {@code AttributeUpdates}, {@code Expected},
  * {@code AttributesToGet}, {@code ScanFilter}, {@code QueryFilter}, {@code ConditionalOperator}). PartiQL, backups,
  * imports and exports answer {@code UnknownOperationException}. BatchWriteItem and BatchGetItem never leave
- * unprocessed items, nothing is ever throttled, and a transaction's {@code ClientRequestToken} is checked but does not
- * make retries idempotent.
+ * unprocessed items and nothing is ever throttled. A transaction's {@code ClientRequestToken} makes its retries
+ * idempotent for ten minutes, as in DynamoDB (the SDK sets one on every call and keeps it when it retries).
  *
  * <h2>Security</h2>
  *

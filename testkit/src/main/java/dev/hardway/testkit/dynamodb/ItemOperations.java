@@ -21,6 +21,8 @@ import dev.hardway.testkit.dynamodb.Expr.Size;
 import dev.hardway.testkit.dynamodb.Expr.TypeIs;
 import dev.hardway.testkit.dynamodb.Expr.Update;
 import dev.hardway.testkit.dynamodb.Expr.ValueOperand;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -955,6 +957,10 @@ final class ItemOperations {
       }
       intents.add(intent);
     }
+    byte[] digest = token == null ? null : digest(actions);
+    if (token != null && db.clientTokens.alreadyCommitted(token, digest, db.now())) {
+      return Wire.object();
+    }
     List<Table> tables = lockAll(intents.stream().map(Intent::table).toList(), true);
     Map<String, Long> unitsByTable = new LinkedHashMap<>();
     try {
@@ -1001,6 +1007,10 @@ final class ItemOperations {
         intent.table().write(intent.key(), old, next, now, false);
         long size = Math.max(old == null ? 0 : Value.itemSize(old), next == null ? 0 : Value.itemSize(next));
         unitsByTable.merge(intent.table().name, 2L * writeUnits(size), Long::sum);
+      }
+      if (token != null) {
+        // Recorded before the locks go, so a retry cannot slip in between the commit and the record.
+        db.clientTokens.committed(token, digest, now);
       }
     } finally {
       unlockAll(tables, true);
@@ -1054,6 +1064,14 @@ final class ItemOperations {
       unitsByTable.forEach((t, u) -> consumed.add(capacityNode(capacity, t, u, "ReadCapacityUnits")));
     }
     return reply;
+  }
+
+  private static byte[] digest(ArrayNode actions) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(Wire.write(actions));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is unavailable", e);
+    }
   }
 
   private static ArrayNode transactItems(Wire.Members r) {

@@ -76,6 +76,10 @@ final class ServiceError extends RuntimeException {
     return new ServiceError(DYNAMODB + "TransactionCanceledException", 400, message, extra);
   }
 
+  static ServiceError idempotentParameterMismatch(String message) {
+    return new ServiceError(DYNAMODB + "IdempotentParameterMismatchException", 400, message, null);
+  }
+
   static ServiceError expiredIterator(String message) {
     return new ServiceError(DYNAMODB + "ExpiredIteratorException", 400, message, null);
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,7 @@ import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemResponse;
 import software.amazon.awssdk.services.dynamodb.model.CancellationReason;
 import software.amazon.awssdk.services.dynamodb.model.ConditionCheck;
 import software.amazon.awssdk.services.dynamodb.model.Delete;
+import software.amazon.awssdk.services.dynamodb.model.IdempotentParameterMismatchException;
 import software.amazon.awssdk.services.dynamodb.model.KeysAndAttributes;
 import software.amazon.awssdk.services.dynamodb.model.Put;
 import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
@@ -193,6 +195,26 @@ class DynamoDbBatchTransactionTest extends DynamoDbTestSupport {
     assertEquals(item("pk", s("c"), "v", n(3)), responses.get(0).item());
     assertFalse(responses.get(1).hasItem());
     assertEquals(item("v", n(1)), responses.get(2).item());
+  }
+
+  @Test
+  void transactWriteItems_retriedWithItsClientToken_commitsOnceForTenMinutes() {
+    String table = hashTable("tx-token");
+    TransactWriteItem increment = tx(Update.builder().tableName(table).key(item("pk", s("n")))
+        .updateExpression("ADD hits :one").expressionAttributeValues(item(":one", n(1))).build());
+    dynamo.transactWriteItems(b -> b.clientRequestToken("retry-me").transactItems(increment));
+    dynamo.transactWriteItems(b -> b.clientRequestToken("retry-me").transactItems(increment));
+    assertEquals(n(1), get(table, "n").get("hits"));
+    IdempotentParameterMismatchException e = assertThrows(IdempotentParameterMismatchException.class,
+        () -> dynamo.transactWriteItems(b -> b.clientRequestToken("retry-me").transactItems(
+            tx(Delete.builder().tableName(table).key(item("pk", s("n"))).build()))));
+    assertTrue(e.awsErrorDetails().errorMessage().contains("retry-me"), e.getMessage());
+    clock.advance(Duration.ofMinutes(10).plusSeconds(1));
+    dynamo.transactWriteItems(b -> b.clientRequestToken("retry-me").transactItems(increment));
+    assertEquals(n(2), get(table, "n").get("hits"));
+    dynamo.transactWriteItems(b -> b.transactItems(increment));
+    dynamo.transactWriteItems(b -> b.transactItems(increment));
+    assertEquals(n(4), get(table, "n").get("hits"), "the SDK's own tokens differ from call to call");
   }
 
   @Test
