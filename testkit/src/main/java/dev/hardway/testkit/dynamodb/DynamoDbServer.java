@@ -70,6 +70,25 @@ import java.util.random.RandomGenerator;
  * answers {@code TrimmedDataAccessException}. {@link #rotateStreamShard} and {@link #expireItems} let tests drive what
  * DynamoDB does on its own schedule.
  *
+ * <h2>Configuration</h2>
+ *
+ * <table class="striped">
+ *   <caption>Builder options</caption>
+ *   <thead><tr><th>Option</th><th>Default</th><th>Meaning</th></tr></thead>
+ *   <tbody>
+ *     <tr><td>{@link Builder#host host}</td><td>{@code 127.0.0.1}</td><td>address to listen on</td></tr>
+ *     <tr><td>{@link Builder#port port}</td><td>0 (a free port)</td><td>port to listen on</td></tr>
+ *     <tr><td>{@link Builder#region region}</td><td>{@code us-east-1}</td><td>region in ARNs and stream records</td></tr>
+ *     <tr><td>{@link Builder#accountId accountId}</td><td>{@code 000000000000}</td><td>account in ARNs</td></tr>
+ *     <tr><td>{@link Builder#clock clock}</td><td>the system clock</td><td>creation and record times, iterator
+ *         expiry, stream retention, time to live, client token window</td></tr>
+ *     <tr><td>{@link Builder#streamRecordLimit streamRecordLimit}</td>
+ *         <td>{@value Builder#DEFAULT_STREAM_RECORD_LIMIT}</td><td>records kept per stream</td></tr>
+ *     <tr><td>{@link Builder#random random}</td><td>a new {@link SecureRandom}</td><td>iterator signing key and id
+ *         salts</td></tr>
+ *   </tbody>
+ * </table>
+ *
  * <h2>Thread safety</h2>
  *
  * <p>Any number of clients may call at once. Each table has a read-write lock; a write appends its stream record

@@ -194,6 +194,10 @@ final class ItemOperations {
       case "Delete" -> null;
       case "ConditionCheck" -> old;
       default -> {
+        if (old == null && intent.update() != null && onlyRemoves(intent.update())) {
+          // DynamoDB creates no item for an update that could only take attributes away.
+          yield null;
+        }
         Map<String, Value> base = old != null ? old : intent.keyAttributes();
         Map<String, Value> next = intent.update() == null ? base : Evaluator.apply(intent.update(), base);
         checkItemSize(next);
@@ -201,6 +205,15 @@ final class ItemOperations {
         yield Collections.unmodifiableMap(next);
       }
     };
+  }
+
+  private static boolean onlyRemoves(Update update) {
+    for (Action action : update.actions()) {
+      if (!(action instanceof Expr.RemoveAction) && !(action instanceof Expr.DeleteAction)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void checkItemSize(Map<String, Value> item) {

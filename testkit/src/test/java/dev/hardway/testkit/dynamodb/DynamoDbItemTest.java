@@ -375,6 +375,16 @@ class DynamoDbItemTest extends DynamoDbTestSupport {
   }
 
   @Test
+  void updateItem_thatOnlyRemovesFromAMissingItem_createsNothing_butAnEmptyUpdateDoes() {
+    String table = hashTable("removeonly");
+    assertTrue(dynamo.updateItem(b -> b.tableName(table).key(item("pk", s("a"))).updateExpression("REMOVE x, y")
+        .returnValues(ReturnValue.ALL_NEW)).attributes().isEmpty());
+    assertFalse(dynamo.getItem(b -> b.tableName(table).key(item("pk", s("a")))).hasItem());
+    dynamo.updateItem(b -> b.tableName(table).key(item("pk", s("b"))));
+    assertEquals(item("pk", s("b")), dynamo.getItem(b -> b.tableName(table).key(item("pk", s("b")))).item());
+  }
+
+  @Test
   void updateItem_returnValues_returnTheRightAttributes() {
     String table = hashTable("returns");
     dynamo.putItem(b -> b.tableName(table).item(item("pk", s("a"), "x", n(1), "y", n(1), "doc", map("z", n(1)))));
