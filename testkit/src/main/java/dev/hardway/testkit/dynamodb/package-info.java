@@ -1,6 +1,6 @@
 /**
  * A local DynamoDB server with DynamoDB Streams, speaking the real JSON wire protocol:
- * dev.hardway.testkit.dynamodb.DynamoDbServer.
+ * {@link dev.hardway.testkit.dynamodb.DynamoDbServer}.
  */
 @NullMarked
 package dev.hardway.testkit.dynamodb;
