@@ -28,6 +28,7 @@ module dev.hardway.testkit {
 
   requires software.amazon.awssdk.http;
   requires software.amazon.awssdk.utils;
+  requires software.amazon.awssdk.retries.api;
   requires software.amazon.awssdk.http.apache5;
   requires software.amazon.awssdk.http.nio.netty;
   requires com.fasterxml.jackson.databind;

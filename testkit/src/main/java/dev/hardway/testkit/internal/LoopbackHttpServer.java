@@ -160,7 +160,8 @@ public final class LoopbackHttpServer implements AutoCloseable {
     connector.setAcceptedTcpNoDelay(true);
     server.addConnector(connector);
     server.setHandler(new Adapter(name, handler));
-    server.setStopTimeout(2_000);
+    // No graceful stop: a test server closing should not wait for clients' idle pooled connections.
+    server.setStopTimeout(0);
     try {
       server.start();
     } catch (Exception e) {
