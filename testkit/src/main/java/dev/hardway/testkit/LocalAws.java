@@ -2,6 +2,7 @@ package dev.hardway.testkit;
 
 import dev.hardway.testkit.dynamodb.DynamoDbServer;
 import dev.hardway.testkit.fault.FaultProxy;
+import dev.hardway.testkit.internal.ChildServer;
 import dev.hardway.testkit.internal.KinesisServer;
 import dev.hardway.testkit.internal.LdapServer;
 import dev.hardway.testkit.internal.RedisServer;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -102,7 +102,7 @@ public final class LocalAws implements AutoCloseable {
   private final AwsBasicCredentials credentials;
   private final Map<Service, Running> running = new EnumMap<>(Service.class);
   private final Map<Service, FaultProxy> proxies = new EnumMap<>(Service.class);
-  private final Map<Class<?>, SdkAutoCloseable> clients = new ConcurrentHashMap<>();
+  private final Map<Class<?>, SdkAutoCloseable> clients = new LinkedHashMap<>();
   private final Map<Service, Duration> startTimes = new EnumMap<>(Service.class);
   private boolean closed;
 
@@ -223,7 +223,7 @@ public final class LocalAws implements AutoCloseable {
         boundPort = ddb.port();
       }
       case KINESIS -> {
-        KinesisServer kinesis = KinesisServer.start(HOST, port, config.region, ACCOUNT_ID,
+        ChildServer kinesis = KinesisServer.start(HOST, port, config.region, ACCOUNT_ID,
             config.kinesisOperationDelay, config.startTimeout);
         server = kinesis;
         endpoint = kinesis.endpoint();
@@ -241,7 +241,7 @@ public final class LocalAws implements AutoCloseable {
         boundPort = sts.port();
       }
       case REDIS -> {
-        RedisServer redis = RedisServer.start(HOST, port, config.redisPassword, config.startTimeout);
+        ChildServer redis = RedisServer.start(HOST, port, config.redisPassword, config.startTimeout);
         server = redis;
         endpoint = redis.endpoint();
         boundPort = redis.port();
@@ -477,11 +477,9 @@ public final class LocalAws implements AutoCloseable {
     return client(StsClient.class, () -> configure(StsClient.builder()).build());
   }
 
-  private <C extends SdkAutoCloseable> C client(Class<C> type, Supplier<C> factory) {
-    synchronized (this) {
-      if (closed) {
-        throw new IllegalStateException("this LocalAws is closed");
-      }
+  private synchronized <C extends SdkAutoCloseable> C client(Class<C> type, Supplier<C> factory) {
+    if (closed) {
+      throw new IllegalStateException("this LocalAws is closed");
     }
     return type.cast(clients.computeIfAbsent(type, t -> factory.get()));
   }

@@ -48,12 +48,11 @@ public final class ChildProcess implements AutoCloseable {
   private final String name;
   private final Process watchdog;
   private final ArrayDeque<String> tail = new ArrayDeque<>();
-  private final Thread pump;
 
   private ChildProcess(String name, Process watchdog) {
     this.name = name;
     this.watchdog = watchdog;
-    this.pump = Thread.ofPlatform().daemon().name("hardway-" + name + "-output").start(this::pumpOutput);
+    Thread.ofPlatform().daemon().name("hardway-" + name + "-output").start(this::pumpOutput);
   }
 
   /**
@@ -164,15 +163,5 @@ public final class ChildProcess implements AutoCloseable {
   @Override
   public String toString() {
     return name + "(pid " + watchdog.pid() + ")";
-  }
-
-  /**
-   * Joins the output pump, for tests that read the tail after exit.
-   *
-   * @param timeout how long to wait
-   * @throws InterruptedException if interrupted
-   */
-  void awaitOutput(Duration timeout) throws InterruptedException {
-    pump.join(timeout);
   }
 }

@@ -95,11 +95,7 @@ public final class KinesisInstall {
     if (configured != null && !configured.isBlank()) {
       return Path.of(configured).toAbsolutePath();
     }
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path cache = xdg != null && !xdg.isBlank()
-        ? Path.of(xdg)
-        : Path.of(System.getProperty("user.home"), ".cache");
-    return cache.resolve("hardway").resolve("kinesis-local-" + sha256(lock).substring(0, 12));
+    return Cache.root().resolve("kinesis-local-" + sha256(lock).substring(0, 12));
   }
 
   /**

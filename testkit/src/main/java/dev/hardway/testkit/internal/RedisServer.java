@@ -3,7 +3,6 @@ package dev.hardway.testkit.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,22 +19,12 @@ import org.jspecify.annotations.Nullable;
  * (Redis 6.2, Linux and macOS on x86-64 and ARM64), or another one named by the system property
  * {@value #BINARY_PROPERTY}. It keeps nothing on disk and dies with this JVM ({@link ChildProcess}).
  */
-public final class RedisServer implements AutoCloseable {
+public final class RedisServer {
 
   /** System property naming a {@code redis-server} binary to run instead of the bundled one. */
   public static final String BINARY_PROPERTY = "hardway.testkit.redis.binary";
 
-  private final ChildProcess process;
-  private final String host;
-  private final int port;
-  private final @Nullable String password;
-
-  private RedisServer(ChildProcess process, String host, int port, @Nullable String password) {
-    this.process = process;
-    this.host = host;
-    this.port = port;
-    this.password = password;
-  }
+  private RedisServer() {}
 
   /**
    * Starts Redis.
@@ -44,32 +33,20 @@ public final class RedisServer implements AutoCloseable {
    * @param port the port, 0 for a free one
    * @param password a password clients must send ({@code AUTH}), or null for none
    * @param timeout how long to wait for it to listen
-   * @return the running server
+   * @return the running server; its endpoint carries the password
    * @throws IllegalStateException when there is no binary for this platform or it does not start
    */
-  public static RedisServer start(String host, int port, @Nullable String password, Duration timeout) {
+  public static ChildServer start(String host, int port, @Nullable String password, Duration timeout) {
     Path binary = binary();
-    IllegalStateException last = null;
-    for (int attempt = 0; attempt < 3; attempt++) {
-      int p = port != 0 ? port : Ports.pickFree(host);
+    return ChildServer.start("redis", "redis", password != null ? ":" + password : null, host, port, p -> {
       List<String> command = new ArrayList<>(List.of(binary.toString(),
           "--bind", host, "--port", Integer.toString(p), "--save", "", "--appendonly", "no",
           "--daemonize", "no", "--loglevel", "warning", "--databases", "16"));
       if (password != null) {
         command.addAll(List.of("--requirepass", password));
       }
-      ChildProcess process = ChildProcess.start("redis", command, binary.getParent(), Map.of());
-      if (Ports.awaitListening(host, p, timeout, process::isAlive)) {
-        return new RedisServer(process, host, p, password);
-      }
-      process.close();
-      last = new IllegalStateException("redis-server did not listen on " + host + ":" + p + " within " + timeout
-          + "; its output:\n" + process.outputTail());
-      if (port != 0) {
-        break;
-      }
-    }
-    throw java.util.Objects.requireNonNull(last);
+      return command;
+    }, binary.getParent(), p -> Map.of(), timeout);
   }
 
   private static Path binary() {
@@ -82,14 +59,14 @@ public final class RedisServer implements AutoCloseable {
       return path;
     }
     String resource = bundledName();
-    Path cache = Path.of(System.getProperty("user.home"), ".cache", "hardway", "redis");
+    Path cache = Cache.root().resolve("redis");
     Path target = cache.resolve(resource);
     if (Files.isExecutable(target)) {
       return target;
     }
-    try (InputStream in = ClassLoader.getSystemResourceAsStream(resource) != null
-        ? ClassLoader.getSystemResourceAsStream(resource)
-        : RedisServer.class.getClassLoader().getResourceAsStream(resource)) {
+    ClassLoader context = Thread.currentThread().getContextClassLoader();
+    ClassLoader loader = context != null ? context : RedisServer.class.getClassLoader();
+    try (InputStream in = loader.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException("no bundled redis-server '" + resource + "' on the class path (it comes"
             + " with com.github.codemonstur:embedded-redis); set " + BINARY_PROPERTY + " to a redis-server binary");
@@ -127,36 +104,4 @@ public final class RedisServer implements AutoCloseable {
         + " to a redis-server binary");
   }
 
-  /**
-   * The endpoint, with the password when one is set.
-   *
-   * @return {@code redis://[:password@]host:port}
-   */
-  public URI endpoint() {
-    return URI.create("redis://" + (password != null ? ":" + password + "@" : "") + host + ":" + port);
-  }
-
-  /**
-   * The port.
-   *
-   * @return the port
-   */
-  public int port() {
-    return port;
-  }
-
-  /**
-   * The child process, for tests that check it dies with the JVM.
-   *
-   * @return the process
-   */
-  public ChildProcess process() {
-    return process;
-  }
-
-  /** Stops Redis. */
-  @Override
-  public void close() {
-    process.close();
-  }
 }

@@ -200,7 +200,7 @@ public final class SigV4 {
   }
 
   /**
-   * Signs a canonical request; used by {@link #verify} and by tests that build requests by hand.
+   * Signs a canonical request.
    *
    * @param secretAccessKey the secret key
    * @param auth the scope to sign for
@@ -208,7 +208,7 @@ public final class SigV4 {
    * @param canonicalRequest the canonical request
    * @return the hex signature
    */
-  public static String signature(String secretAccessKey, Authorization auth, String amzDate, String canonicalRequest) {
+  private static String signature(String secretAccessKey, Authorization auth, String amzDate, String canonicalRequest) {
     String stringToSign = ALGORITHM + "\n" + amzDate + "\n" + auth.scope() + "\n"
         + HEX.formatHex(sha256(canonicalRequest.getBytes(StandardCharsets.UTF_8)));
     byte[] key = hmac(("AWS4" + secretAccessKey).getBytes(StandardCharsets.UTF_8), auth.date());
@@ -230,7 +230,7 @@ public final class SigV4 {
    * @param s3Style true to use the path as is (S3), false to encode it once more (every other service)
    * @return the canonical request
    */
-  public static String canonicalRequest(
+  private static String canonicalRequest(
       String method,
       String rawPath,
       String rawQuery,
@@ -305,7 +305,7 @@ public final class SigV4 {
    * @param s the text
    * @return the encoded text
    */
-  public static String uriEncode(String s) {
+  private static String uriEncode(String s) {
     byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
     StringBuilder sb = new StringBuilder(bytes.length + 8);
     for (byte b : bytes) {
@@ -319,16 +319,6 @@ public final class SigV4 {
       }
     }
     return sb.toString();
-  }
-
-  /**
-   * Formats a time the way {@code X-Amz-Date} carries it.
-   *
-   * @param instant the time
-   * @return {@code yyyyMMdd'T'HHmmss'Z'}
-   */
-  public static String amzDate(Instant instant) {
-    return AMZ_DATE.format(instant);
   }
 
   private static @Nullable String first(Map<String, List<String>> headers, String name) {
