@@ -103,7 +103,6 @@ public final class LocalAws implements AutoCloseable {
   private final Map<Service, Running> running = new EnumMap<>(Service.class);
   private final Map<Service, FaultProxy> proxies = new EnumMap<>(Service.class);
   private final Map<Class<?>, SdkAutoCloseable> clients = new LinkedHashMap<>();
-  private final Map<Service, Duration> startTimes = new EnumMap<>(Service.class);
   private boolean closed;
 
   private LocalAws(Builder config) {
@@ -172,7 +171,6 @@ public final class LocalAws implements AutoCloseable {
         try {
           Running r = e.getValue().get();
           running.put(e.getKey(), r);
-          startTimes.put(e.getKey(), r.startTime);
         } catch (ExecutionException ex) {
           Throwable cause = ex.getCause() == null ? ex : ex.getCause();
           failures.add(e.getKey().id() + ": " + cause.getMessage());
@@ -187,7 +185,6 @@ public final class LocalAws implements AutoCloseable {
         for (Service s : todo) {
           Running r = running.remove(s);
           if (r != null) {
-            startTimes.remove(s);
             closeQuietly(s.id(), r.server);
           }
         }
@@ -204,30 +201,21 @@ public final class LocalAws implements AutoCloseable {
   private Running startOne(Service service) {
     long t0 = System.nanoTime();
     int port = config.ports.getOrDefault(service, 0);
-    AutoCloseable server;
-    URI endpoint;
-    int boundPort;
-    switch (service) {
+    Running started = switch (service) {
       case S3 -> {
         S3ProxyServer s3 = S3ProxyServer.start(HOST, port, config.accessKeyId, config.secretAccessKey,
             config.s3Directory, config.startTimeout);
-        server = s3;
-        endpoint = s3.endpoint();
-        boundPort = s3.port();
+        yield new Running(s3, s3.endpoint(), s3.port(), Duration.ZERO);
       }
       case DYNAMODB -> {
         DynamoDbServer ddb = DynamoDbServer.builder().host(HOST).port(port).region(config.region)
             .accountId(ACCOUNT_ID).clock(config.clock).start();
-        server = ddb;
-        endpoint = ddb.endpoint();
-        boundPort = ddb.port();
+        yield new Running(ddb, ddb.endpoint(), ddb.port(), Duration.ZERO);
       }
       case KINESIS -> {
         ChildServer kinesis = KinesisServer.start(HOST, port, config.region, ACCOUNT_ID,
             config.kinesisOperationDelay, config.startTimeout);
-        server = kinesis;
-        endpoint = kinesis.endpoint();
-        boundPort = kinesis.port();
+        yield new Running(kinesis, kinesis.endpoint(), kinesis.port(), Duration.ZERO);
       }
       case STS -> {
         StsServer.Builder b = StsServer.builder().host(HOST).port(port).accountId(ACCOUNT_ID).clock(config.clock)
@@ -236,27 +224,20 @@ public final class LocalAws implements AutoCloseable {
                 .trust("arn:aws:iam::" + ACCOUNT_ID + ":root").build());
         config.stsCustomizer.accept(b);
         StsServer sts = b.start();
-        server = sts;
-        endpoint = sts.endpoint();
-        boundPort = sts.port();
+        yield new Running(sts, sts.endpoint(), sts.port(), Duration.ZERO);
       }
       case REDIS -> {
         ChildServer redis = RedisServer.start(HOST, port, config.redisPassword, config.startTimeout);
-        server = redis;
-        endpoint = redis.endpoint();
-        boundPort = redis.port();
+        yield new Running(redis, redis.endpoint(), redis.port(), Duration.ZERO);
       }
       case LDAP -> {
         LdapServer ldap = LdapServer.start(HOST, port, LDAP_BASE_DN, LDAP_BIND_DN, config.ldapBindPassword);
-        server = ldap;
-        endpoint = ldap.endpoint();
-        boundPort = ldap.port();
+        yield new Running(ldap, ldap.endpoint(), ldap.port(), Duration.ZERO);
       }
-      default -> throw new IllegalArgumentException("unknown service " + service);
-    }
+    };
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
-    LOG.debug("{} started at {} in {} ms", service.id(), endpoint, took.toMillis());
-    return new Running(server, endpoint, boundPort, took);
+    LOG.debug("{} started at {} in {} ms", service.id(), started.endpoint, took.toMillis());
+    return new Running(started.server, started.endpoint, started.port, took);
   }
 
   private record Running(AutoCloseable server, URI endpoint, int port, Duration startTime) {}
@@ -332,7 +313,9 @@ public final class LocalAws implements AutoCloseable {
    * @return start times in {@link Service} order
    */
   public synchronized Map<Service, Duration> startTimes() {
-    return Collections.unmodifiableMap(new EnumMap<>(startTimes));
+    Map<Service, Duration> out = new EnumMap<>(Service.class);
+    running.forEach((s, r) -> out.put(s, r.startTime));
+    return Collections.unmodifiableMap(out);
   }
 
   /**

@@ -28,6 +28,10 @@ public final class LocalAwsMain {
    * @throws InterruptedException when interrupted while waiting
    */
   public static void main(String[] args) throws InterruptedException {
+    if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+      System.out.println(usage());
+      return;
+    }
     LocalAws.Builder builder;
     try {
       builder = parse(args);
@@ -75,7 +79,6 @@ public final class LocalAwsMain {
           }
         }
         case "--s3-dir" -> b.s3Directory(Path.of(value(args, ++i, arg)));
-        case "--help", "-h" -> throw new IllegalArgumentException("help");
         default -> throw new IllegalArgumentException("unknown option '" + arg + "'");
       }
     }

@@ -10,7 +10,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,19 +79,6 @@ public final class ChildProcess implements AutoCloseable {
   }
 
   /**
-   * The server's own process, once the watchdog has started it.
-   *
-   * @return the server process, empty if it has not started yet or has exited
-   */
-  public Optional<ProcessHandle> server() {
-    return watchdog.toHandle().children().filter(p -> !isSleep(p)).findFirst();
-  }
-
-  private static boolean isSleep(ProcessHandle p) {
-    return p.info().command().map(c -> c.endsWith("/sleep")).orElse(false);
-  }
-
-  /**
    * Whether the server (through its watchdog) is still running.
    *
    * @return true while running
@@ -112,12 +98,8 @@ public final class ChildProcess implements AutoCloseable {
     }
   }
 
-  /**
-   * Stops the server and its watchdog: TERM first, then KILL for whatever is left after the grace period.
-   *
-   * @param grace how long to wait for a clean exit
-   */
-  public void stop(Duration grace) {
+  /** Stops the server and its watchdog: TERM first, then KILL for whatever is left after the grace period. */
+  private void stop(Duration grace) {
     if (!watchdog.isAlive()) {
       return;
     }

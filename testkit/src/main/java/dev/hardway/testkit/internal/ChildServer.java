@@ -79,15 +79,6 @@ public final class ChildServer implements AutoCloseable {
     return port;
   }
 
-  /**
-   * The child process.
-   *
-   * @return the process
-   */
-  public ChildProcess process() {
-    return process;
-  }
-
   /** Stops the server. */
   @Override
   public void close() {

@@ -3,8 +3,14 @@ package dev.hardway.testkit.internal;
 import com.unboundid.ldap.listener.InMemoryDirectoryServer;
 import com.unboundid.ldap.listener.InMemoryDirectoryServerConfig;
 import com.unboundid.ldap.listener.InMemoryListenerConfig;
+import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldif.LDIFException;
+import com.unboundid.ldif.LDIFReader;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -33,14 +39,14 @@ public final class LdapServer implements AutoCloseable {
    */
   public static LdapServer start(String host, int port, String baseDn, String bindDn, String bindPassword) {
     try {
+      if (!baseDn.regionMatches(true, 0, "dc=", 0, 3)) {
+        throw new IllegalArgumentException("LDAP base DN must start with dc=, got '" + baseDn + "'");
+      }
       InMemoryDirectoryServerConfig config = new InMemoryDirectoryServerConfig(baseDn);
       config.addAdditionalBindCredentials(bindDn, bindPassword);
       config.setListenerConfigs(
           InMemoryListenerConfig.createLDAPConfig("ldap", InetAddress.getByName(host), port, null));
       InMemoryDirectoryServer server = new InMemoryDirectoryServer(config);
-      if (!baseDn.regionMatches(true, 0, "dc=", 0, 3)) {
-        throw new IllegalArgumentException("LDAP base DN must start with dc=, got '" + baseDn + "'");
-      }
       String dc = baseDn.substring(3, baseDn.contains(",") ? baseDn.indexOf(',') : baseDn.length());
       server.add("dn: " + baseDn, "objectClass: top", "objectClass: domain", "dc: " + dc);
       server.add("dn: ou=people," + baseDn, "objectClass: top", "objectClass: organizationalUnit", "ou: people");
@@ -61,15 +67,15 @@ public final class LdapServer implements AutoCloseable {
    * @throws IllegalArgumentException naming the LDAP error when an entry cannot be added
    */
   public int add(String ldif) {
-    try {
+    try (LDIFReader reader = new LDIFReader(new BufferedReader(new StringReader(ldif)))) {
       int added = 0;
-      for (String block : ldif.strip().split("\\n\\s*\\n")) {
-        if (!block.isBlank()) {
-          server.add(block.strip().split("\\n"));
-          added++;
-        }
+      for (Entry entry = reader.readEntry(); entry != null; entry = reader.readEntry()) {
+        server.add(entry);
+        added++;
       }
       return added;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     } catch (LDAPException | LDIFException e) {
       throw new IllegalArgumentException("cannot add LDIF entries: " + e.getMessage(), e);
     }

@@ -289,7 +289,13 @@ public final class StsServer implements AutoCloseable {
         throttled.incrementAndGet();
         throw StsException.sender(400, "Throttling", "Rate exceeded");
       }
-      Identity caller = authenticate(call);
+      Identity caller;
+      try {
+        caller = authenticate(call);
+      } catch (StsException e) {
+        authFailures.incrementAndGet();
+        throw e;
+      }
       String result = switch (action) {
         case "AssumeRole" -> assumeRole(caller, params);
         case "GetCallerIdentity" -> "<Arn>" + xml(caller.arn) + "</Arn><UserId>" + xml(caller.userId)
@@ -358,7 +364,6 @@ public final class StsServer implements AutoCloseable {
     try {
       auth = SigV4.parse(call.header("authorization"));
     } catch (SigV4.SignatureException e) {
-      authFailures.incrementAndGet();
       throw e.reason() == SigV4.SignatureException.Reason.MISSING
           ? StsException.sender(403, "MissingAuthenticationToken", e.getMessage())
           : StsException.sender(400, "IncompleteSignature", e.getMessage());
@@ -368,23 +373,19 @@ public final class StsServer implements AutoCloseable {
       id = sessions.get(auth.accessKeyId());
     }
     if (id == null) {
-      authFailures.incrementAndGet();
       throw StsException.invalidToken();
     }
     if (id.sessionToken != null) {
       String token = call.header("x-amz-security-token");
       if (token == null || !MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8),
           id.sessionToken.getBytes(StandardCharsets.UTF_8))) {
-        authFailures.incrementAndGet();
         throw StsException.invalidToken();
       }
       if (!clock.instant().isBefore(Objects.requireNonNull(id.expiration))) {
-        authFailures.incrementAndGet();
         throw StsException.sender(400, "ExpiredToken", "The security token included in the request is expired");
       }
     }
     if (!"sts".equals(auth.service())) {
-      authFailures.incrementAndGet();
       throw StsException.sender(403, "SignatureDoesNotMatch",
           "Credential should be scoped to correct service: 'sts'. ");
     }
@@ -392,7 +393,6 @@ public final class StsServer implements AutoCloseable {
       SigV4.verify(auth, id.secret, call.method(), call.rawPath(), call.rawQuery(), call.headers(), call.body(),
           wallClock.instant(), MAX_SKEW_SECONDS, false);
     } catch (SigV4.SignatureException e) {
-      authFailures.incrementAndGet();
       throw e.reason() == SigV4.SignatureException.Reason.MALFORMED
           ? StsException.sender(400, "IncompleteSignature", e.getMessage())
           : StsException.sender(403, "SignatureDoesNotMatch", e.getMessage());
