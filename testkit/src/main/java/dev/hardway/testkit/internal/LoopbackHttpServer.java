@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * a whole request and return a whole reply, so they can stay free of Jetty types.
  *
  * <p>Jetty's connector sets {@code TCP_NODELAY}: without it a reply written as header and body segments waits on the
- * client's delayed ACK (Nagle), which costs tens of milliseconds per call.
+ * client's delayed ACK (Nagle): the credentials reference measured 132 ms per SDK fetch that way.
  */
 public final class LoopbackHttpServer implements AutoCloseable {
 
