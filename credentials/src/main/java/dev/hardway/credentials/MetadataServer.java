@@ -318,8 +318,9 @@ public final class MetadataServer implements AutoCloseable {
       case "/latest/dynamic" -> text("instance-identity/");
       case "/latest/dynamic/instance-identity" -> text("document");
       case "/latest/dynamic/instance-identity/document" -> text(identityDocument());
-      default -> p.startsWith(CREDENTIALS_PREFIX) ? roleCredentials(p.substring(CREDENTIALS_PREFIX.length()))
-          : notFound();
+      // A role's document is a leaf: its path is taken as sent, without the slash-stripping of directories.
+      default -> path.startsWith(CREDENTIALS_PREFIX)
+          ? roleCredentials(path.substring(CREDENTIALS_PREFIX.length())) : notFound();
     };
   }
 

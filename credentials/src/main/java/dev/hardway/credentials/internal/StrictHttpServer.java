@@ -43,6 +43,7 @@ public final class StrictHttpServer implements AutoCloseable {
   private final int requestTimeoutMillis;
   private final int idleTimeoutMillis;
   private final Semaphore connections;
+  private final Semaphore refusals = new Semaphore(64);
   private final ThreadFactory connectionThreads;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
@@ -162,16 +163,27 @@ public final class StrictHttpServer implements AutoCloseable {
     }
   }
 
-  private static void refuse(Socket socket, int status) {
-    try (socket) {
-      socket.setSoTimeout(1000);
-      socket.setSoLinger(true, 0);
-      OutputStream out = socket.getOutputStream();
-      out.write(head(status, "text/plain", 0, true));
-      out.flush();
-    } catch (IOException ignored) {
-      // The peer is refused either way.
+  private void refuse(Socket socket, int status) {
+    if (!refusals.tryAcquire()) {
+      closeQuietly(socket);
+      return;
     }
+    // Answer, then read what the client sent before closing: closing with unread input makes the kernel send a
+    // reset, which can destroy the answer before the client reads it.
+    connectionThreads.newThread(() -> {
+      try (socket) {
+        socket.setSoTimeout(1000);
+        OutputStream out = socket.getOutputStream();
+        out.write(head(status, "text/plain", 0, true));
+        out.flush();
+        socket.shutdownOutput();
+        socket.getInputStream().readNBytes(MAX_HEAD_BYTES);
+      } catch (IOException ignored) {
+        // The peer is refused either way.
+      } finally {
+        refusals.release();
+      }
+    }).start();
   }
 
   private void serve(Socket socket) {
