@@ -729,7 +729,7 @@ public final class RoleBroker implements AutoCloseable {
     public RoleBroker build() {
       if (sts == null || policy == null || user == null) {
         throw new IllegalStateException("a RoleBroker needs sts, policy and user; missing: "
-            + (sts == null ? "sts " : "") + (policy == null ? "policy " : "") + (user == null ? "user" : "").trim());
+            + ((sts == null ? "sts " : "") + (policy == null ? "policy " : "") + (user == null ? "user" : "")).trim());
       }
       return new RoleBroker(this);
     }
