@@ -15,7 +15,7 @@ module dev.hardway.credentials {
   requires software.amazon.awssdk.core;
   requires software.amazon.awssdk.awscore;
   requires software.amazon.awssdk.profiles;
-  requires software.amazon.awssdk.utils;
+  requires transitive software.amazon.awssdk.utils;
   requires java.net.http;
   // UnboundID's jar has no module name of its own yet; the file name gives it one.
   requires unboundid.ldapsdk;

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.sts.StsClient;
@@ -264,6 +265,16 @@ public final class RoleBroker implements AutoCloseable {
       return c;
     }
     return await(e, start(e, now, null, false));
+  }
+
+  /**
+   * The current role's credentials as an SDK provider, for code in the same JVM as the broker (the agent itself, a
+   * demo, a test); put a {@link HardwayCredentialsProvider} in front of it for the volatile-read hot path.
+   *
+   * @return a provider that asks the broker on every call
+   */
+  public AwsCredentialsProvider credentialsProvider() {
+    return () -> currentCredentials().toSdk();
   }
 
   private RoleCredentials acquire(String roleArn, @Nullable String mfaCode) {
