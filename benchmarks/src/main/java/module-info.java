@@ -4,6 +4,9 @@
  */
 module dev.hardway.benchmarks {
   requires dev.hardway.testkit;
+  requires dev.hardway.credentials;
+  requires jdk.httpserver;
+  requires HdrHistogram;
   requires java.management;
   requires jmh.core;
 }

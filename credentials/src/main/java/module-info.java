@@ -17,6 +17,7 @@ module dev.hardway.credentials {
   requires software.amazon.awssdk.profiles;
   requires transitive software.amazon.awssdk.utils;
   requires java.net.http;
+  requires jdk.net;
   // UnboundID's jar has no module name of its own yet; the file name gives it one.
   requires unboundid.ldapsdk;
 }

@@ -173,9 +173,20 @@ public final class MetadataServer implements AutoCloseable {
    * @return whether it was open
    */
   public boolean closeContainerSession(ContainerSession session) {
-    boolean was = sessions.revoke(session.authorizationToken());
-    if (was) {
-      broker.unpin(session.roleArn());
+    return closeContainerSession(session.authorizationToken());
+  }
+
+  /**
+   * Closes a container session by its token.
+   *
+   * @param authorizationToken the session's token
+   * @return whether it was open
+   */
+  public boolean closeContainerSession(String authorizationToken) {
+    String roleArn = sessions.lookup(authorizationToken);
+    boolean was = sessions.revoke(authorizationToken);
+    if (was && roleArn != null) {
+      broker.unpin(roleArn);
     }
     return was;
   }

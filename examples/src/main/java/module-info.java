@@ -1,0 +1,5 @@
+/** Runnable examples of each Hardway module, on the test kit's local servers. */
+module dev.hardway.examples {
+  requires dev.hardway.credentials;
+  requires dev.hardway.testkit;
+}

@@ -1,0 +1,32 @@
+package dev.hardway.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hardway.examples.credentials.CredentialsExample;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Every example runs as its module README says, and prints what it claims. */
+class ExamplesTest {
+
+  private static String run(Runnable main) {
+    PrintStream saved = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      main.run();
+    } finally {
+      System.setOut(saved);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void credentialsExample_signsAsTheDefaultRole_thenSwitches() {
+    String out = run(() -> CredentialsExample.main(new String[0]));
+    assertThat(out).contains("the application signs as arn:aws:sts::000000000000:assumed-role/developer/alice")
+        .contains("after `use`, the imitator serves arn:aws:iam::000000000000:role/admin");
+  }
+}
