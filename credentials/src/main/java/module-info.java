@@ -16,7 +16,8 @@ module dev.hardway.credentials {
   requires software.amazon.awssdk.awscore;
   requires software.amazon.awssdk.profiles;
   requires transitive software.amazon.awssdk.utils;
-  requires java.net.http;
+  // ConsoleSignIn.Builder takes a java.net.http.HttpClient.
+  requires transitive java.net.http;
   requires jdk.net;
   // UnboundID's jar has no module name of its own yet; the file name gives it one.
   requires unboundid.ldapsdk;

@@ -1,7 +1,7 @@
 package dev.hardway.credentials;
 
 /**
- * Who may assume which role. Implementations: {@link StaticRolePolicy} (configuration) and {@code LdapRolePolicy}
+ * Who may assume which role. Implementations: {@link StaticRolePolicy} (configuration) and {@link LdapRolePolicy}
  * (groups in a directory). A policy is asked on every role switch and every cold fetch, so it may change at run time.
  *
  * <p>Implementations must be thread-safe.

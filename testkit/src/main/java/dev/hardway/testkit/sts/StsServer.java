@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,6 +47,13 @@ import org.jspecify.annotations.Nullable;
  *       server answers {@code ExpiredToken}. Request timestamps are checked against the wall clock instead (the
  *       SDK signs with it), within 15 minutes.
  *   <li><b>Rate.</b> With {@link Builder#maxRequestsPerSecond} set, requests beyond it get {@code Throttling}.
+ *   <li><b>Console sign-in.</b> {@code GET /federation} on the same port is the AWS federation endpoint:
+ *       {@code Action=getSigninToken} turns live {@code AssumeRole} credentials this server issued into a
+ *       {@code SigninToken} (JSON), and {@code Action=login} redeems it with a 302 to the {@code Destination}. Like
+ *       AWS it refuses long-term keys, {@code GetSessionToken} sessions, expired or unknown credentials, a
+ *       {@code SessionDuration} outside 900..43200 or given with chained credentials; tokens live 15 minutes (per the
+ *       injected clock) and, stricter than AWS, redeem once. {@link #signinTokenPrincipal} tells tests whom a token
+ *       signs in.
  * </ul>
  *
  * <pre>{@code
@@ -99,6 +107,7 @@ public final class StsServer implements AutoCloseable {
   private final AtomicLong authFailures = new AtomicLong();
   private final AtomicLong throttled = new AtomicLong();
   private final AtomicLong sessionsEvicted = new AtomicLong();
+  private final Federation federation;
 
   private StsServer(Builder b) {
     this.accountId = b.accountId;
@@ -108,6 +117,7 @@ public final class StsServer implements AutoCloseable {
     b.users.forEach(u -> addUser(u[0], u[1], u[2]));
     b.roles.forEach(this::putRole);
     b.mfaDevices.forEach(this::addMfaDevice);
+    this.federation = new Federation(clock, random, sessions::get, users::containsKey, b.maxSessions);
     this.http = LoopbackHttpServer.start("sts", b.host, b.port, this::handle);
   }
 
@@ -178,7 +188,7 @@ public final class StsServer implements AutoCloseable {
     }
     String arn = "arn:aws:iam::" + accountId + ":user/" + userName;
     Identity user = new Identity(accessKeyId, secretAccessKey, null, null, arn, "AIDA" + stableId(arn),
-        accountId, null, arn, false);
+        accountId, null, arn, false, false);
     if (users.putIfAbsent(accessKeyId, user) != null) {
       throw new IllegalArgumentException("accessKeyId '" + accessKeyId + "' already belongs to another user");
     }
@@ -235,7 +245,8 @@ public final class StsServer implements AutoCloseable {
    */
   public Stats stats() {
     return new Stats(requests.get(), issued.get(), denied.get(), authFailures.get(), throttled.get(),
-        sessions.size(), sessionsEvicted.get());
+        sessions.size(), sessionsEvicted.get(), federation.tokensIssued(), federation.logins(),
+        federation.refused());
   }
 
   /**
@@ -248,6 +259,9 @@ public final class StsServer implements AutoCloseable {
    * @param throttled requests answered {@code Throttling}
    * @param sessionsHeld issued sessions still remembered (live, or expired less than a day ago)
    * @param sessionsEvicted sessions forgotten early because the store was full
+   * @param signinTokensIssued sign-in tokens issued by the federation endpoint ({@code getSigninToken})
+   * @param consoleSignIns sign-in tokens redeemed by the federation endpoint ({@code login})
+   * @param federationRefused federation endpoint requests answered 4xx
    */
   public record Stats(
       long requests,
@@ -256,7 +270,50 @@ public final class StsServer implements AutoCloseable {
       long authenticationFailures,
       long throttled,
       long sessionsHeld,
-      long sessionsEvicted) {}
+      long sessionsEvicted,
+      long signinTokensIssued,
+      long consoleSignIns,
+      long federationRefused) {}
+
+  /**
+   * What the federation endpoint knows of a sign-in token it issued: whose it is, for tests to assert who a console
+   * sign-in URL signs in.
+   *
+   * @param token a {@code SigninToken}, used or not
+   * @return the token's details, or empty when this server did not issue it (or has forgotten it, a day after it
+   *     expired)
+   */
+  public Optional<SigninToken> signinToken(String token) {
+    return federation.lookup(token);
+  }
+
+  /**
+   * The principal a sign-in token signs in as.
+   *
+   * @param token a {@code SigninToken}, used or not
+   * @return the session's ARN, e.g. {@code arn:aws:sts::000000000000:assumed-role/hardway-local/alice}, or empty when
+   *     this server did not issue the token
+   */
+  public Optional<String> signinTokenPrincipal(String token) {
+    return federation.lookup(token).map(SigninToken::principalArn);
+  }
+
+  /**
+   * A sign-in token issued by the federation endpoint.
+   *
+   * @param principalArn the session the token signs in as
+   * @param accessKeyId the access key id of the session credentials it was made from
+   * @param consoleSessionDuration the {@code SessionDuration} asked for, or null when none was given
+   * @param expiration when the token stops being accepted by {@code login} (15 minutes after issue, per the
+   *     server's clock)
+   * @param used whether {@code login} has redeemed it (tokens are single-use here)
+   */
+  public record SigninToken(
+      String principalArn,
+      String accessKeyId,
+      @Nullable Duration consoleSessionDuration,
+      Instant expiration,
+      boolean used) {}
 
   /** Stops the server; idempotent. */
   @Override
@@ -273,6 +330,9 @@ public final class StsServer implements AutoCloseable {
 
   private HttpReply handle(HttpCall call) {
     requests.incrementAndGet();
+    if (Federation.PATH.equals(call.rawPath())) {
+      return federation.handle(call);
+    }
     String requestId = UUID.randomUUID().toString();
     try {
       Map<String, String> params = params(call);
@@ -438,7 +498,7 @@ public final class StsServer implements AutoCloseable {
     String roleId = "AROA" + stableId(roleArn);
     // Trust policies name a session by its role's ARN, so that is the session's principal (for role chaining).
     Identity session = issue(sessionArn, roleId + ":" + sessionName, role.accountId(), roleArn, roleArn, mfa,
-        duration);
+        duration, caller.sessionToken != null);
     StringBuilder sb = new StringBuilder(1024);
     String sourceIdentity = p.get("SourceIdentity");
     if (sourceIdentity != null) {
@@ -456,7 +516,8 @@ public final class StsServer implements AutoCloseable {
     }
     int duration = duration(p.get("DurationSeconds"), DEFAULT_SESSION_TOKEN_DURATION, MAX_SESSION_TOKEN_DURATION);
     boolean mfa = mfa(p.get("SerialNumber"), p.get("TokenCode"));
-    Identity session = issue(caller.arn, caller.userId, caller.accountId, null, caller.principal, mfa, duration);
+    Identity session = issue(caller.arn, caller.userId, caller.accountId, null, caller.principal, mfa, duration,
+        false);
     StringBuilder sb = new StringBuilder(1024);
     credentials(sb, session);
     return sb.append("\n  ").toString();
@@ -519,13 +580,13 @@ public final class StsServer implements AutoCloseable {
   }
 
   private Identity issue(String arn, String userId, String account, @Nullable String roleArn, String principal,
-      boolean mfa, int durationSeconds) {
+      boolean mfa, int durationSeconds, boolean chained) {
     Instant now = clock.instant();
     Instant expiration = now.plusSeconds(durationSeconds).truncatedTo(ChronoUnit.SECONDS);
     Identity session;
     do {
       session = new Identity("ASIA" + randomKey(16), randomBase64(30), randomBase64(192), expiration, arn, userId,
-          account, roleArn, principal, mfa);
+          account, roleArn, principal, mfa, chained);
     } while (sessions.putIfAbsent(session.accessKeyId, session) != null || users.containsKey(session.accessKeyId));
     issued.incrementAndGet();
     if (sessions.size() > maxSessions) {
@@ -610,8 +671,9 @@ public final class StsServer implements AutoCloseable {
    *
    * @param principal the ARN trust policies match: the user's ARN (also for its GetSessionToken sessions), or the
    *     role's ARN for a role session
+   * @param chained whether the session was issued to a caller that itself used session credentials
    */
-  private record Identity(
+  record Identity(
       String accessKeyId,
       String secret,
       @Nullable String sessionToken,
@@ -621,7 +683,8 @@ public final class StsServer implements AutoCloseable {
       String accountId,
       @Nullable String roleArn,
       String principal,
-      boolean mfaAuthenticated) {
+      boolean mfaAuthenticated,
+      boolean chained) {
 
     @Override
     public String toString() {
