@@ -15,6 +15,7 @@ module dev.hardway.credentials {
   requires software.amazon.awssdk.core;
   requires software.amazon.awssdk.awscore;
   requires software.amazon.awssdk.profiles;
+  requires software.amazon.awssdk.regions;
   requires transitive software.amazon.awssdk.utils;
   // ConsoleSignIn.Builder takes a java.net.http.HttpClient.
   requires transitive java.net.http;

@@ -192,9 +192,9 @@ public final class AgentMain {
   private static int agent(Options o, PrintStream out) {
     Properties p = o.config == null ? new Properties() : load(o.config);
     AgentConfig c = AgentConfig.from(p, o);
+    RolePolicy policy = c.policy();
     try (StsClient sts = c.stsClient();
-        AutoCloseable policyCloser = c.policyCloser();
-        RoleBroker broker = c.broker(sts);
+        RoleBroker broker = c.broker(sts, policy);
         MetadataServer imds = c.metadataServer(broker);
         ConsoleSignIn console = c.consoleSignIn();
         CredentialsAgent agent = CredentialsAgent.builder().broker(broker).metadataServer(imds)
@@ -214,8 +214,10 @@ public final class AgentMain {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return 1;
-    } catch (Exception e) {
-      throw new IllegalStateException("the agent stopped: " + e.getMessage(), e);
+    } finally {
+      if (policy instanceof LdapRolePolicy ldap) {
+        ldap.close();
+      }
     }
   }
 
@@ -301,7 +303,6 @@ public final class AgentMain {
     final Properties p;
     final Options o;
     boolean v2Only;
-    private @Nullable LdapRolePolicy ldap;
 
     private AgentConfig(Properties p, Options o) {
       this.p = p;
@@ -418,8 +419,7 @@ public final class AgentMain {
           if (da != null) {
             b.defaultRoleAttribute(da);
           }
-          ldap = b.build();
-          return ldap;
+          return b.build();
         }
         default -> throw new IllegalArgumentException("policy must be static or ldap, got " + Printable.quote(kind));
       }
@@ -433,14 +433,6 @@ public final class AgentMain {
       return Long.parseLong(v);
     }
 
-    AutoCloseable policyCloser() {
-      return () -> {
-        if (ldap != null) {
-          ldap.close();
-        }
-      };
-    }
-
     private String required(String key) {
       String v = get(key);
       if (v == null || v.isEmpty()) {
@@ -449,8 +441,8 @@ public final class AgentMain {
       return v;
     }
 
-    RoleBroker broker(StsClient sts) {
-      RoleBroker.Builder b = RoleBroker.builder().sts(sts).user(user()).policy(policy());
+    RoleBroker broker(StsClient sts, RolePolicy policy) {
+      RoleBroker.Builder b = RoleBroker.builder().sts(sts).user(user()).policy(policy);
       for (String key : p.stringPropertyNames()) {
         if (key.startsWith("alias.")) {
           b.accountAlias(key.substring(6), get(key, ""));

@@ -171,12 +171,14 @@ public final class CredentialsAgent implements AutoCloseable {
         TimeUnit.MILLISECONDS);
     try (ch) {
       String peer = peerUser(ch);
+      // Read the command even from a refused peer: closing with unread input resets the connection, and the
+      // refusal would never arrive.
+      String line = readLine(ch);
       if (peer != null && !peer.equals(controlUser)) {
         refusedPeers.increment();
         reply(ch, new ControlReply(false, "refused: this agent answers only " + controlUser + ", not " + peer));
         return;
       }
-      String line = readLine(ch);
       if (line == null) {
         reply(ch, new ControlReply(false, "a command is one line of at most " + MAX_COMMAND + " bytes"));
         return;

@@ -78,6 +78,7 @@ class CredentialsAgentTest {
   @Test
   void useMeStatus_throughTheCommandLine() {
     try (CredentialsAgent agent = agent()) {
+      assertThat(agent.controlSocket()).isEqualTo(socket.toAbsolutePath());
       Run use = cli("use", admin, "--socket", socket.toString());
       assertThat(use.status()).as(use.err()).isZero();
       assertThat(use.out()).startsWith("now using " + admin);
@@ -117,18 +118,20 @@ class CredentialsAgentTest {
         .hasMessageContaining("has mode rwxr-x---").hasMessageContaining("chmod 700");
     Files.setPosixFilePermissions(socket.getParent(), PosixFilePermissions.fromString("rwx------"));
     try (CredentialsAgent first = agent()) {
+      assertThat(first.refusedPeers()).isZero();
       assertThatThrownBy(this::agent).isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("an agent already listens");
     }
     Files.createFile(socket); // what a killed agent leaves
     try (CredentialsAgent second = agent()) {
-      assertThat(ControlClient.call(socket, List.of("status")).ok()).isTrue();
+      assertThat(ControlClient.call(second.controlSocket(), List.of("status")).ok()).isTrue();
     }
   }
 
   @Test
   void exec_runsAProcessHoldingItsOwnRole() throws Exception {
     try (CredentialsAgent agent = agent()) {
+      assertThat(agent.controlSocket()).exists();
       Path out = tmp.resolve("caller.txt");
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       Run r = cli("exec", "--socket", socket.toString(), "--role", admin, "--", "sh", "-c",
