@@ -1,6 +1,5 @@
 package dev.hardway.credentials.internal;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,6 +21,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A small, strict HTTP/1.1 server for the metadata imitator: one virtual thread per connection, keep-alive,
@@ -35,6 +36,9 @@ public final class StrictHttpServer implements AutoCloseable {
   /** Largest body read (and discarded); beyond it: 413 and close. */
   public static final int MAX_BODY_BYTES = 1024 * 1024;
   private static final int MAX_HEADERS = 64;
+  private static final Pattern METHOD = Pattern.compile("[A-Z]{1,16}");
+  private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+  private static final Pattern DIGITS = Pattern.compile("\\d{1,10}");
 
   private final ServerSocket listener;
   private final Function<HttpRequest, HttpResponse> handler;
@@ -186,47 +190,106 @@ public final class StrictHttpServer implements AutoCloseable {
     }).start();
   }
 
+  /** One connection's input: a window over a buffer, so that a pipelined next request is kept, not lost. */
+  private final class Conn {
+    final Socket socket;
+    final InputStream in;
+    final byte[] buf = new byte[MAX_HEAD_BYTES];
+    int start;
+    int end;
+
+    Conn(Socket socket) throws IOException {
+      this.socket = socket;
+      this.in = socket.getInputStream();
+    }
+
+    /** Reads more bytes, waiting at most until the deadline (nanoTime), or the idle timeout when it is 0. */
+    int fill(long deadline) throws IOException {
+      if (start > 0) {
+        System.arraycopy(buf, start, buf, 0, end - start);
+        end -= start;
+        start = 0;
+      }
+      if (end == buf.length) {
+        return -2;
+      }
+      int timeout;
+      if (deadline == 0) {
+        timeout = idleTimeoutMillis;
+      } else {
+        long left = (deadline - System.nanoTime()) / 1_000_000L;
+        if (left <= 0) {
+          return -1;
+        }
+        timeout = (int) Math.max(1, left);
+      }
+      socket.setSoTimeout(timeout);
+      int n;
+      try {
+        n = in.read(buf, end, buf.length - end);
+      } catch (SocketTimeoutException e) {
+        return -1;
+      }
+      if (n < 0) {
+        return -3;
+      }
+      end += n;
+      return n;
+    }
+
+    /** The length of the head at {@code start}, up to and including CRLFCRLF, or -1 when not all here yet. */
+    int headLength() {
+      for (int i = start + 3; i < end; i++) {
+        if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r') {
+          return i + 1 - start;
+        }
+      }
+      return -1;
+    }
+  }
+
   private void serve(Socket socket) {
     try {
       socket.setTcpNoDelay(true);
-      InputStream in = new BufferedInputStream(socket.getInputStream(), 8192);
+      Conn c = new Conn(socket);
       OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 8192);
-      byte[] head = new byte[MAX_HEAD_BYTES];
       while (!closed) {
-        socket.setSoTimeout(idleTimeoutMillis);
-        int first;
-        try {
-          first = in.read();
-        } catch (SocketTimeoutException idle) {
-          return;
-        }
-        if (first < 0) {
-          return;
+        if (c.start == c.end) {
+          int r = c.fill(0);
+          if (r < 0) {
+            return; // idle timeout or end of stream between requests
+          }
         }
         long deadline = System.nanoTime() + requestTimeoutMillis * 1_000_000L;
-        int len = readHead(socket, in, head, first, deadline);
+        int len;
+        int r = 0;
+        while ((len = c.headLength()) < 0 && (r = c.fill(deadline)) >= 0) {
+          // keep reading until the head is complete
+        }
         HttpResponse response;
         boolean consumed = true;
-        if (len == -1) {
-          timedOut.increment();
-          write(out, HttpResponse.text(408, "Request timeout\n").closing());
-          return;
-        } else if (len == -2) {
-          response = HttpResponse.text(overflowStatus, "Request head larger than " + MAX_HEAD_BYTES + " bytes\n")
-              .closing();
-          consumed = false;
-        } else if (len == -3) {
-          return;
+        if (len < 0) {
+          if (r == -1) {
+            timedOut.increment();
+            write(out, HttpResponse.text(408, "Request timeout\n").closing());
+            return;
+          } else if (r == -2) {
+            response = HttpResponse.text(overflowStatus, "Request head larger than " + MAX_HEAD_BYTES
+                + " bytes\n").closing();
+            consumed = false;
+          } else {
+            return;
+          }
         } else {
-          Parsed p = parse(head, len, socket.getInetAddress());
+          Parsed p = parse(c.buf, c.start, len, socket.getInetAddress());
+          c.start += len;
           if (p.error != null) {
             response = p.error.closing();
             consumed = false;
           } else {
-            response = readBody(socket, in, p, deadline);
+            response = readBody(c, p, deadline);
             if (response == null) {
-              HttpRequest request = p.request;
-              response = handler.apply(request);
+              response = handler.apply(p.request);
               if (p.closeAfter) {
                 response = response.closing();
               }
@@ -236,7 +299,11 @@ public final class StrictHttpServer implements AutoCloseable {
           }
         }
         write(out, consumed ? response : response.closing());
-        if (response.close() || !consumed) {
+        if (!consumed) {
+          drain(socket);
+          return;
+        }
+        if (response.close()) {
           return;
         }
       }
@@ -245,49 +312,39 @@ public final class StrictHttpServer implements AutoCloseable {
     }
   }
 
-  /** Reads until CRLFCRLF; returns its length, -1 on timeout, -2 when too large, -3 on end of stream. */
-  private int readHead(Socket socket, InputStream in, byte[] buf, int first, long deadline) throws IOException {
-    buf[0] = (byte) first;
-    int n = 1;
-    while (true) {
-      if (n >= 4 && buf[n - 4] == '\r' && buf[n - 3] == '\n' && buf[n - 2] == '\r' && buf[n - 1] == '\n') {
-        return n;
+  /**
+   * After refusing a request that was not read to its end: closing now, with input unread, would make the kernel
+   * reset the connection and maybe destroy the answer before the client reads it. So stop sending, and read and
+   * drop what still comes, for a bounded time and amount.
+   */
+  private static void drain(Socket socket) {
+    try {
+      socket.shutdownOutput();
+      socket.setSoTimeout(1000);
+      InputStream in = socket.getInputStream();
+      byte[] sink = new byte[8192];
+      long budget = 2L * MAX_BODY_BYTES;
+      long deadline = System.nanoTime() + 1_000_000_000L;
+      int n;
+      while (budget > 0 && System.nanoTime() < deadline && (n = in.read(sink)) >= 0) {
+        budget -= n;
       }
-      if (n == buf.length) {
-        return -2;
-      }
-      if (in.available() == 0) {
-        // Only a read that may block needs the remaining time as its timeout.
-        long left = (deadline - System.nanoTime()) / 1_000_000L;
-        if (left <= 0) {
-          return -1;
-        }
-        socket.setSoTimeout((int) Math.max(1, left));
-      }
-      int b;
-      try {
-        b = in.read();
-      } catch (SocketTimeoutException e) {
-        return -1;
-      }
-      if (b < 0) {
-        return -3;
-      }
-      buf[n++] = (byte) b;
+    } catch (IOException ignored) {
+      // The connection is closed next either way.
     }
   }
 
   private static final class Parsed {
-    HttpRequest request;
-    HttpResponse error;
+    @Nullable HttpRequest request;
+    @Nullable HttpResponse error;
     boolean closeAfter;
     long contentLength;
   }
 
-  private static Parsed parse(byte[] head, int len, InetAddress peer) {
+  private static Parsed parse(byte[] head, int offset, int len, InetAddress peer) {
     Parsed p = new Parsed();
     // ISO-8859-1 maps every byte to one char, so non-ASCII bytes survive to be refused below.
-    String text = new String(head, 0, len - 4, StandardCharsets.ISO_8859_1);
+    String text = new String(head, offset, len - 4, StandardCharsets.ISO_8859_1);
     String[] lines = text.split("\r\n", -1);
     for (String line : lines) {
       if (line.indexOf('\n') >= 0 || line.indexOf('\r') >= 0) {
@@ -296,7 +353,7 @@ public final class StrictHttpServer implements AutoCloseable {
       }
     }
     String[] parts = lines[0].split(" ", -1);
-    if (parts.length != 3 || !parts[0].matches("[A-Z]{1,16}") || parts[1].isEmpty()) {
+    if (parts.length != 3 || !METHOD.matcher(parts[0]).matches() || parts[1].isEmpty()) {
       p.error = HttpResponse.text(400, "Malformed request line\n");
       return p;
     }
@@ -320,7 +377,7 @@ public final class StrictHttpServer implements AutoCloseable {
         return p;
       }
       String name = line.substring(0, colon);
-      if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+      if (!TOKEN.matcher(name).matches()) {
         p.error = HttpResponse.text(400, "Malformed header name\n");
         return p;
       }
@@ -340,7 +397,7 @@ public final class StrictHttpServer implements AutoCloseable {
         }
         case "content-length" -> {
           contentLengths++;
-          if (contentLengths > 1 || !value.matches("\\d{1,10}")) {
+          if (contentLengths > 1 || !DIGITS.matcher(value).matches()) {
             p.error = HttpResponse.text(400, "Invalid Content-Length\n");
             return p;
           }
@@ -364,7 +421,7 @@ public final class StrictHttpServer implements AutoCloseable {
   }
 
   /** Reads and discards a body; returns an error response when it is refused, else null. */
-  private static HttpResponse readBody(Socket socket, InputStream in, Parsed p, long deadline) throws IOException {
+  private static @Nullable HttpResponse readBody(Conn c, Parsed p, long deadline) throws IOException {
     if (p.contentLength == 0) {
       return null;
     }
@@ -372,25 +429,21 @@ public final class StrictHttpServer implements AutoCloseable {
       return HttpResponse.text(413, "Body larger than " + MAX_BODY_BYTES + " bytes\n");
     }
     long left = p.contentLength;
-    byte[] sink = new byte[(int) Math.min(8192, left)];
-    while (left > 0) {
-      long ms = (deadline - System.nanoTime()) / 1_000_000L;
-      if (ms <= 0) {
-        return HttpResponse.text(408, "Request timeout\n");
+    while (true) {
+      int take = (int) Math.min(left, c.end - c.start);
+      c.start += take;
+      left -= take;
+      if (left == 0) {
+        return null;
       }
-      socket.setSoTimeout((int) Math.max(1, ms));
-      int r;
-      try {
-        r = in.read(sink, 0, (int) Math.min(sink.length, left));
-      } catch (SocketTimeoutException e) {
+      int r = c.fill(deadline);
+      if (r == -1) {
         return HttpResponse.text(408, "Request timeout\n");
       }
       if (r < 0) {
         throw new IOException("end of stream in body");
       }
-      left -= r;
     }
-    return null;
   }
 
   private static void write(OutputStream out, HttpResponse r) throws IOException {
