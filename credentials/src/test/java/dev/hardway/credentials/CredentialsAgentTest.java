@@ -99,6 +99,22 @@ class CredentialsAgentTest {
   }
 
   @Test
+  void console_printsASignInUrlForTheCurrentRole_whichSignsIn() throws Exception {
+    try (ConsoleSignIn console = ConsoleSignIn.builder()
+            .federationEndpoint(aws.endpoint(Service.STS).resolve("/federation")).build();
+        CredentialsAgent agent = CredentialsAgent.builder().broker(broker).metadataServer(imds)
+            .consoleSignIn(console).controlSocket(socket).build()) {
+      Run r = cli("console", "--socket", agent.controlSocket().toString());
+      assertThat(r.status()).as(r.err()).isZero();
+      java.net.URI url = java.net.URI.create(r.out().strip());
+      String token = java.net.URLDecoder.decode(url.getRawQuery().replaceAll(".*SigninToken=([^&]*).*", "$1"),
+          StandardCharsets.UTF_8);
+      assertThat(aws.stsServer().signinTokenPrincipal(token))
+          .contains("arn:aws:sts::000000000000:assumed-role/" + Roles.name(developer) + "/dora");
+    }
+  }
+
+  @Test
   void anotherUser_isRefused() {
     try (CredentialsAgent agent = CredentialsAgent.builder().broker(broker).metadataServer(imds)
         .controlSocket(socket).controlUser("somebody-else").build()) {
