@@ -193,7 +193,8 @@ public final class AgentMain {
     Properties p = o.config == null ? new Properties() : load(o.config);
     AgentConfig c = AgentConfig.from(p, o);
     RolePolicy policy = c.policy();
-    try (StsClient sts = c.stsClient();
+    try (HardwayCredentialsProvider own = c.brokerCredentials();
+        StsClient sts = c.stsClient(own);
         RoleBroker broker = c.broker(sts, policy);
         MetadataServer imds = c.metadataServer(broker);
         ConsoleSignIn console = c.consoleSignIn();
@@ -347,22 +348,31 @@ public final class AgentMain {
       return get("user", System.getProperty("user.name"));
     }
 
-    StsClient stsClient() {
-      StsClientBuilder b = StsClient.builder().region(Region.of(get("sts.region", "us-east-1")));
+    /**
+     * The broker's own credentials: a profile, or system properties, environment, web identity and the default
+     * profile. Never the metadata or container sources: with the agent's endpoint in its own environment they would
+     * point back at the agent itself.
+     */
+    HardwayCredentialsProvider brokerCredentials() {
+      String profile = get("sts.profile");
+      HardwayCredentialsProvider.Builder b = HardwayCredentialsProvider.builder();
+      if (profile != null) {
+        return b.source("profile " + profile, ProfileCredentialsProvider.create(profile)).build();
+      }
+      return b.source("system properties", SystemPropertyCredentialsProvider.create())
+          .source("environment", EnvironmentVariableCredentialsProvider.create())
+          .source("web identity", WebIdentityTokenFileCredentialsProvider.create())
+          .source("profile", ProfileCredentialsProvider.create())
+          .build();
+    }
+
+    StsClient stsClient(HardwayCredentialsProvider credentials) {
+      StsClientBuilder b = StsClient.builder().region(Region.of(get("sts.region", "us-east-1")))
+          .credentialsProvider(credentials);
       String endpoint = get("sts.endpoint");
       if (endpoint != null) {
         b.endpointOverride(URI.create(endpoint));
       }
-      String profile = get("sts.profile");
-      // Never the instance metadata or container sources: with the agent's endpoint in its own environment they
-      // would point back at the agent itself.
-      b.credentialsProvider(profile != null ? ProfileCredentialsProvider.create(profile)
-          : HardwayCredentialsProvider.builder()
-              .source("system properties", SystemPropertyCredentialsProvider.create())
-              .source("environment", EnvironmentVariableCredentialsProvider.create())
-              .source("web identity", WebIdentityTokenFileCredentialsProvider.create())
-              .source("profile", ProfileCredentialsProvider.create())
-              .build());
       return b.build();
     }
 

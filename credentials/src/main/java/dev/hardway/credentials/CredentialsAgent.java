@@ -291,10 +291,13 @@ public final class CredentialsAgent implements AutoCloseable {
     if (console == null) {
       return new ControlReply(false, "console sign-in is not configured in this agent");
     }
-    ConsoleSignIn c = destination == null ? console
-        : console.toBuilder().destination(java.net.URI.create(destination)).build();
     // The URL goes to the owner over the socket, and nowhere else: it is a bearer credential.
-    return new ControlReply(true, c.signInUrl(broker.currentCredentials().toSdk()).toString());
+    if (destination == null) {
+      return new ControlReply(true, console.signInUrl(broker.currentCredentials().toSdk()).toString());
+    }
+    try (ConsoleSignIn c = console.toBuilder().destination(java.net.URI.create(destination)).build()) {
+      return new ControlReply(true, c.signInUrl(broker.currentCredentials().toSdk()).toString());
+    }
   }
 
   private ControlReply session(String role) {

@@ -347,7 +347,7 @@ public final class MetadataServer implements AutoCloseable {
     try {
       return text(RoleArns.roleName(broker.currentRole()));
     } catch (CredentialsException e) {
-      return notFound();
+      return noRole(e);
     }
   }
 
@@ -356,7 +356,7 @@ public final class MetadataServer implements AutoCloseable {
     try {
       roleArn = broker.currentRole();
     } catch (CredentialsException e) {
-      return notFound();
+      return noRole(e);
     }
     String name = RoleArns.roleName(roleArn);
     String profileArn = "arn:" + RoleArns.partition(roleArn) + ":iam::" + RoleArns.accountId(roleArn)
@@ -374,7 +374,7 @@ public final class MetadataServer implements AutoCloseable {
     try {
       roleArn = broker.currentRole();
     } catch (CredentialsException e) {
-      return notFound();
+      return noRole(e);
     }
     // Only the current role is served here; another role's name is as unknown as a made-up one.
     if (!name.equals(RoleArns.roleName(roleArn))) {
@@ -419,6 +419,11 @@ public final class MetadataServer implements AutoCloseable {
         + "\",\"Token\":\"" + Json.escape(c.sessionToken())
         + "\",\"Expiration\":\"" + c.expiration().truncatedTo(ChronoUnit.SECONDS)
         + "\",\"RoleArn\":\"" + Json.escape(c.roleArn()) + "\"}");
+  }
+
+  /** No current role: none chosen and no default (404, as an instance without a profile), or the policy failed. */
+  private static HttpResponse noRole(CredentialsException e) {
+    return e.retryable() ? unavailable(e) : notFound();
   }
 
   private static HttpResponse unavailable(CredentialsException e) {
