@@ -17,9 +17,9 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
-import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.Record;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
@@ -43,8 +43,9 @@ class PacerSyncTest {
     bucket = fresh.bucket();
     stream = fresh.stream(1);
     pacer = Pacer.builder().box(BOX).backgroundTick(false).build();
-    ClientOverrideConfiguration noRetries = ClientOverrideConfiguration.builder().retryStrategy(RetryMode.STANDARD)
-        .build();
+    // No SDK retries: each sync attempt is one request, so the counts below are exact.
+    ClientOverrideConfiguration noRetries = ClientOverrideConfiguration.builder()
+        .retryStrategy(AwsRetryStrategy.doNotRetry()).build();
     s3 = aws.configure(S3Client.builder(), aws.faults(Service.S3).uri()).overrideConfiguration(noRetries).build();
     kinesis = aws.configure(KinesisClient.builder(), aws.faults(Service.KINESIS).uri())
         .overrideConfiguration(noRetries).build();
