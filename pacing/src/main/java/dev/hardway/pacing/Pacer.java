@@ -248,6 +248,7 @@ public final class Pacer implements AutoCloseable {
       s.spendRate = s.spendRate + alpha * (spentRate - s.spendRate);
       s.demandRate = s.demandRate + alpha * (wantedRate - s.demandRate);
     }
+    s.demandMicros += Math.max(0, wanted - s.lastWanted) / Math.max(0.01, s.bidProbability);
     s.lastNetSpent = net;
     s.lastWanted = wanted;
   }
@@ -272,7 +273,7 @@ public final class Pacer implements AutoCloseable {
         long refunded = s.refunded.get();
         Lease l = s.lease;
         out.add(new SpendReport(box, b.id(), s.period, net + refunded, refunded, s.fed, s.reclaimed,
-            s.opportunities.sum(), s.wanted() + refunded, l == null ? 0 : l.epoch(), now));
+            s.opportunities.sum(), s.demand(), l == null ? 0 : l.epoch(), now));
       }
       return out;
     } finally {
