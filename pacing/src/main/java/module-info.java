@@ -4,6 +4,7 @@
 @SuppressWarnings("requires-transitive-automatic")
 module dev.hardway.pacing {
   exports dev.hardway.pacing;
+  exports dev.hardway.pacing.sim;
 
   requires transitive org.jspecify;
 }

@@ -433,8 +433,8 @@ public final class Coordinator {
       committed += bb.granted;
     }
     double total = 0;
+    long h = Math.max(1, Math.min(PLAN_HORIZON_SYNCS * syncMillis, pb.endMillis - now));
     if (now >= pb.startMillis && now < pb.endMillis) {
-      long h = Math.min(PLAN_HORIZON_SYNCS * syncMillis, pb.endMillis - now);
       double target = amount * curve(book).at(fraction(pb, now + h));
       total = Math.max(0, (target - spent) / (h / 1000.0));
     }
@@ -448,7 +448,20 @@ public final class Coordinator {
     if (live.isEmpty()) {
       return;
     }
-    double[] rates = share(live, total);
+    long uncommitted = Math.max(0, amount - committed);
+    double[] usable = new double[live.size()];
+    double[] headroom = new double[live.size()];
+    for (int i = 0; i < live.size(); i++) {
+      // A box cannot spend faster than its unfed grant (plus all that is still uncommitted) lasts over the horizon:
+      // rate beyond that is wasted on it and goes to the others instead.
+      BoxBook bb = live.get(i);
+      long netFed = bb.report == null ? 0 : bb.report.netFedMicros();
+      headroom[i] = Math.max(0, bb.granted - netFed);
+      usable[i] = (headroom[i] + (double) uncommitted) / (h / 1000.0);
+    }
+    // Once everything is committed, grants no longer move: share by unfed grant, so that every box spends its own
+    // along the curve and none runs dry early while another is left holding money it lacks the demand to spend.
+    double[] rates = share(live, total, usable, uncommitted == 0 ? headroom : null);
     double wantedPerOpportunity = 0;
     double demandSum = 0;
     double opportunitySum = 0;
@@ -474,7 +487,6 @@ public final class Coordinator {
       raises[i] = (long) Math.max(0, Math.min(Long.MAX_VALUE / 4, Math.ceil(aim)) - bb.granted);
       raiseSum = saturatedAdd(raiseSum, raises[i]);
     }
-    long uncommitted = Math.max(0, amount - committed);
     double scale = raiseSum <= uncommitted ? 1.0 : uncommitted / (double) raiseSum;
     long given = 0;
     for (int i = 0; i < live.size(); i++) {
@@ -488,22 +500,26 @@ public final class Coordinator {
     }
   }
 
-  /** Water-filling: the total in proportion to demand, capped at demand, the leftover re-shared; then the probe. */
-  private static double[] share(List<BoxBook> live, double total) {
+  /**
+   * Water-filling: the total in proportion to demand (or to the given weights), each box capped at its demand and at
+   * what its grant lets it spend, the leftover re-shared among the others; then the probe.
+   */
+  private static double[] share(List<BoxBook> live, double total, double[] usable, double @Nullable [] weights) {
     int n = live.size();
     double[] weight = new double[n];
     double[] cap = new double[n];
     double sum = 0;
     for (int i = 0; i < n; i++) {
-      weight[i] = Math.max(0, live.get(i).demand);
-      cap[i] = weight[i];
+      double demand = Math.max(0, live.get(i).demand);
+      weight[i] = weights == null ? demand : Math.min(weights[i], demand > 0 ? weights[i] : 0);
+      cap[i] = Math.min(demand, usable[i]);
       sum += weight[i];
     }
     if (sum == 0) {
-      // No demand measured anywhere (a budget just raised from zero, the first minutes): by opportunities, uncapped.
+      // No demand measured anywhere (a budget just raised from zero, the first minutes): by opportunities.
       for (int i = 0; i < n; i++) {
         weight[i] = Math.max(0, live.get(i).opportunityRate);
-        cap[i] = Double.POSITIVE_INFINITY;
+        cap[i] = usable[i];
         sum += weight[i];
       }
       if (sum == 0) {
