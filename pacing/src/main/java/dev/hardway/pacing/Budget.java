@@ -146,6 +146,8 @@ public final class Budget {
     // in force while they came. Reported as wantedMicros, so that the coordinator sees a throttled box's real demand.
     double demandMicros;
     double carry;
+    // The last-rate policy's rate, fixed when the lease stopped being fresh; -1 while fresh.
+    long lastRate = -1;
     long lastNetSpent;
     long lastWanted;
     long lastTickMillis = Long.MIN_VALUE;
