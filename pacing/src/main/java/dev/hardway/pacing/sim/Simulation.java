@@ -201,7 +201,7 @@ final class Simulation {
         play(b);
       }
       trackNewBoxes(rel);
-      if (TRACE && rel % 3_600 == 0) {
+      if (TRACE && rel % TRACE_EVERY == 0) {
         trace(rel);
       }
       if (nowMillis >= measuredStartMillis && nowMillis <= measuredEndMillis && rel % 60 == 0) {
@@ -499,6 +499,7 @@ final class Simulation {
   }
 
   private static final boolean TRACE = Boolean.getBoolean("pacing.sim.trace");
+  private static final long TRACE_EVERY = Long.getLong("pacing.sim.traceEvery", 3_600);
 
   private SimulationReport report(long wallMillis) {
     long amount = amountByPeriod.get(measuredPeriod);
