@@ -76,6 +76,7 @@ final class Simulation {
   private long holdsBefore;
   private long holds;
   private double newBoxSeconds = -1;
+  private double newBoxSecondsFromSync = -1;
   private int joined;
 
   Simulation(Scenario scenario) {
@@ -379,6 +380,9 @@ final class Simulation {
     Allocation a = published;
     if (a != null && !chance(sc.loss)) {
       b.pacer.apply(a);
+      if (b.firstSyncRel == Long.MIN_VALUE) {
+        b.firstSyncRel = (nowMillis - measuredStartMillis) / 1000;
+      }
     }
     if (sc.mode == Scenario.Mode.FIXED_SPLIT) {
       return;
@@ -460,20 +464,26 @@ final class Simulation {
         if (o.alive) {
           Lease l = bl.leases().get(o.id);
           totalRate += l == null ? 0 : l.rateMicrosPerSecond();
-          totalWeight += o.weight;
+          totalWeight += o.weight * regionShape(o.region, nowMillis);
         }
       }
-      double fair = totalRate * b.weight / totalWeight;
+      // Its share of the traffic now (regions are at different times of their day), of the total planned rate.
+      double fair = totalRate * b.weight * regionShape(b.region, nowMillis) / totalWeight;
       Allocation held = b.pacer.allocation();
       Allocation.BudgetLeases hb = held == null ? null : held.budgets().get(BUDGET);
       Lease own = hb == null ? null : hb.leases().get(b.id);
       long elapsed = rel - b.joinedRel;
+      if (TRACE && elapsed % 5 == 0 && elapsed <= 120) {
+        System.err.printf("new box %s +%ds own=%s fair=%.0f%n", b.id, elapsed, own, fair);
+      }
       if (own != null && fair > 0 && own.rateMicrosPerSecond() >= 0.9 * fair) {
         b.reachedFair = true;
         newBoxSeconds = Math.max(newBoxSeconds, elapsed);
+        newBoxSecondsFromSync = Math.max(newBoxSecondsFromSync, rel - b.firstSyncRel);
       } else if (elapsed > 600) {
         b.reachedFair = true;
         newBoxSeconds = Double.POSITIVE_INFINITY;
+        newBoxSecondsFromSync = Double.POSITIVE_INFINITY;
       }
     }
   }
@@ -521,7 +531,7 @@ final class Simulation {
     Coordinator c = coordinator;
     long h = c == null ? holds : holdsBefore + c.stats().holds();
     return new SimulationReport(sc.name, 100.0 * measuredSpent / amount, 100.0 * overspend, 100.0 * maxGap,
-        100.0 * rmse, newBoxSeconds, 100.0 * maxCommitted, h, wallMillis);
+        100.0 * rmse, newBoxSeconds, newBoxSecondsFromSync, 100.0 * maxCommitted, h, wallMillis);
   }
 
   /** True spend per period number, for the property tests. */
@@ -588,6 +598,7 @@ final class Simulation {
     double weight;
     boolean alive = true;
     long joinedRel = Long.MIN_VALUE;
+    long firstSyncRel = Long.MIN_VALUE;
     boolean reachedFair;
 
     SimBox(BoxId id, int region, double weight, int phase, Pacer pacer) {
