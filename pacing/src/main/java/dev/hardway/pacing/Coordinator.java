@@ -68,8 +68,8 @@ import org.jspecify.annotations.Nullable;
  *       h = 30 sync intervals (5 min at 10 s), cut at the period's end (so the last minutes spend what is left).
  *   <li><b>Per box</b>: R is shared in proportion to each live box's predicted demand (moving average of wanted micros
  *       per second over 3 sync intervals), capped at that demand, the leftover re-shared among the uncapped boxes
- *       (water-filling). Every live box also gets at least 1 % of an even share, so that a box whose demand dropped to
- *       zero keeps bidding a little and its demand stays measurable. A box's first report seeds its demand with what
+ *       (water-filling). Every live box also gets at least 1 % of an even share of what was allocated, so that a box
+ *       whose demand dropped to zero keeps bidding a little and its demand stays measurable. A box's first report seeds its demand with what
  *       it wanted over one sync interval (capped at the largest known box's demand), so a new box gets its share at
  *       the next allocation.
  *   <li><b>Grants</b> aim at {@code netFed + rate x (stopAt - now)}: what the box holds while it can feed without news.
@@ -556,7 +556,11 @@ public final class Coordinator {
         left = 0;
       }
     }
-    double probe = total * PROBE_SHARE / n;
+    double allocated = 0;
+    for (double r : rate) {
+      allocated += r;
+    }
+    double probe = (allocated > 0 ? allocated : total) * PROBE_SHARE / n;
     for (int i = 0; i < n; i++) {
       rate[i] = Math.max(rate[i], probe);
     }
