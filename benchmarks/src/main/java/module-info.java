@@ -5,6 +5,7 @@
 module dev.hardway.benchmarks {
   requires dev.hardway.testkit;
   requires dev.hardway.credentials;
+  requires dev.hardway.pacing;
   requires jdk.httpserver;
   requires HdrHistogram;
   requires java.management;

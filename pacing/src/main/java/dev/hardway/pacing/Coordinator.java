@@ -256,7 +256,12 @@ public final class Coordinator {
     double wanted = Math.max(0, merged.wantedMicros() - prev.wantedMicros()) * 1000.0 / dt;
     double opportunities = Math.max(0, merged.opportunities() - prev.opportunities()) * 1000.0 / dt;
     double alpha = 1 - Math.exp(-dt / (3.0 * syncMillis));
-    bb.demand = bb.demand < 0 ? wanted : bb.demand + alpha * (wanted - bb.demand);
+    // A box told to spend at rate 0 does not bid, so its wanted micros say nothing about its demand: keep the last
+    // estimate, or it decays to zero and the box never gets a rate again when the plan turns positive.
+    boolean stopped = !bb.leases.isEmpty() && bb.lease().rateMicrosPerSecond() == 0;
+    if (!stopped || bb.demand < 0) {
+      bb.demand = bb.demand < 0 ? wanted : bb.demand + alpha * (wanted - bb.demand);
+    }
     bb.opportunityRate = bb.opportunityRate < 0 ? opportunities
         : bb.opportunityRate + alpha * (opportunities - bb.opportunityRate);
   }

@@ -26,7 +26,7 @@ import java.util.Map;
  *
  * <pre>{@code
  * java -cp <class path> dev.hardway.pacing.sim.Simulator              # every scenario
- * java -cp <class path> dev.hardway.pacing.sim.Simulator target zipf  # some of them
+ * java -cp <class path> dev.hardway.pacing.sim.Simulator target zipf-skew   # some, by name or slug
  * }</pre>
  */
 public final class Simulator {
@@ -37,7 +37,7 @@ public final class Simulator {
   /**
    * Runs the named scenarios (every one without arguments) and prints the table.
    *
-   * @param args scenario names, see {@link #scenarioNames()}
+   * @param args scenario names or their {@linkplain #slug(String) slugs}, see {@link #scenarioNames()}
    * @throws IllegalArgumentException when a name is unknown
    */
   public static void main(String[] args) {
@@ -60,16 +60,34 @@ public final class Simulator {
   /**
    * Runs one scenario.
    *
-   * @param name its name
+   * @param name its name or its {@linkplain #slug(String) slug}
    * @return its figures
    * @throws IllegalArgumentException when the name is unknown
    */
   public static SimulationReport run(String name) {
     Scenario s = catalogue().get(name);
     if (s == null) {
+      for (Scenario candidate : catalogue().values()) {
+        if (slug(candidate.name).equals(name)) {
+          s = candidate;
+        }
+      }
+    }
+    if (s == null) {
       throw new IllegalArgumentException("unknown scenario " + name + "; known: " + scenarioNames());
     }
     return new Simulation(s).run();
+  }
+
+  /**
+   * A scenario's name as a command-line word: lower case, runs of other characters than letters and digits as one
+   * {@code -}; {@link #run(String)} takes either.
+   *
+   * @param name the name
+   * @return e.g. {@code coordinator-outage-2-h-day-end} for {@code coordinator outage 2 h day end}
+   */
+  public static String slug(String name) {
+    return name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
   }
 
   static Map<String, Scenario> catalogue() {
