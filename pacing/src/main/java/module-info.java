@@ -6,6 +6,7 @@
 @SuppressWarnings("requires-transitive-automatic")
 module dev.hardway.pacing {
   exports dev.hardway.pacing;
+  exports dev.hardway.pacing.sim;
 
   requires transitive org.jspecify;
   requires transitive software.amazon.awssdk.services.kinesis;

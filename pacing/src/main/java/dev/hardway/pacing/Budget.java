@@ -142,7 +142,12 @@ public final class Budget {
     volatile long reclaimed;
     volatile double spendRate;
     double demandRate;
+    // Cumulative demand as if every opportunity had been bid on: each tick's new wanted micros divided by the throttle
+    // in force while they came. Reported as wantedMicros, so that the coordinator sees a throttled box's real demand.
+    double demandMicros;
     double carry;
+    // The last-rate policy's rate, fixed when the lease stopped being fresh; -1 while fresh.
+    long lastRate = -1;
     long lastNetSpent;
     long lastWanted;
     long lastTickMillis = Long.MIN_VALUE;
@@ -161,6 +166,11 @@ public final class Budget {
 
     long wanted() {
       return netSpent() + refunded.get() + refusedMicros.sum();
+    }
+
+    /** Demand so far, scaled up by the throttle; ticks add to it, this adds what came since the last tick. */
+    long demand() {
+      return (long) (demandMicros + Math.max(0, wanted() - lastWanted) / Math.max(0.01, bidProbability));
     }
 
     BudgetStats stats(String id) {

@@ -36,6 +36,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe. {@link #close()} stops the background tick.
  */
 public final class Pacer implements AutoCloseable {
+  private static final double THROTTLE_HEADROOM = 1.2;
   private final BoxId box;
   private final InstantSource clock;
   private final Duration rateWindow;
@@ -202,12 +203,20 @@ public final class Pacer implements AutoCloseable {
     } else if (now < held.freshUntilMillis()) {
       s.mode = BudgetStats.Mode.FRESH;
       rate = held.rateMicrosPerSecond();
+      s.lastRate = -1;
     } else {
       s.mode = BudgetStats.Mode.DEGRADED;
       Degradation d = bl == null ? Degradation.LAST_RATE : bl.degradation();
       rate = switch (d) {
         case Degradation.Stop stop -> 0;
-        case Degradation.LastRate last -> Math.min(held.rateMicrosPerSecond(), (long) s.spendRate);
+        case Degradation.LastRate last -> {
+          // Frozen when the lease stops being fresh: re-measuring it from the spend it allows itself would let it
+          // decay to zero within the hour (every tick spends a little less than it feeds).
+          if (s.lastRate < 0) {
+            s.lastRate = Math.min(held.rateMicrosPerSecond(), (long) s.spendRate);
+          }
+          yield Math.min(held.rateMicrosPerSecond(), s.lastRate);
+        }
         case Degradation.SafeRate safe -> Math.min(held.rateMicrosPerSecond(), safe.microsPerSecond());
       };
     }
@@ -227,7 +236,10 @@ public final class Pacer implements AutoCloseable {
       s.fed += feed;
     }
     // Turn away the share of demand above the rate evenly, instead of spending the burst in the first millisecond.
-    s.bidProbability = s.demandRate <= rate ? 1.0 : Math.max(0.01, rate / s.demandRate);
+    // A little above the rate: bids passing at exactly the feed rate make the balance a random walk that is often
+    // empty (bids refused) or full (feed lost), and the box spends well under its rate.
+    s.bidProbability = s.demandRate <= rate ? 1.0 : Math.min(1.0, Math.max(0.01,
+        THROTTLE_HEADROOM * rate / s.demandRate));
   }
 
   private static void reclaimAll(PeriodState s) {
@@ -248,6 +260,7 @@ public final class Pacer implements AutoCloseable {
       s.spendRate = s.spendRate + alpha * (spentRate - s.spendRate);
       s.demandRate = s.demandRate + alpha * (wantedRate - s.demandRate);
     }
+    s.demandMicros += Math.max(0, wanted - s.lastWanted) / Math.max(0.01, s.bidProbability);
     s.lastNetSpent = net;
     s.lastWanted = wanted;
   }
@@ -272,7 +285,7 @@ public final class Pacer implements AutoCloseable {
         long refunded = s.refunded.get();
         Lease l = s.lease;
         out.add(new SpendReport(box, b.id(), s.period, net + refunded, refunded, s.fed, s.reclaimed,
-            s.opportunities.sum(), s.wanted() + refunded, l == null ? 0 : l.epoch(), now));
+            s.opportunities.sum(), s.demand(), l == null ? 0 : l.epoch(), now));
       }
       return out;
     } finally {

@@ -13,7 +13,8 @@ package dev.hardway.pacing;
  *     the lease's grant, and is at least the net spend
  * @param reclaimedMicros micros the box took back from its spendable balance when it stopped spending
  * @param opportunities bid opportunities seen ({@link Budget#shouldBid()} calls)
- * @param wantedMicros micros the box tried to spend, granted or not: its demand
+ * @param wantedMicros the box's demand: micros it tried to spend, granted or not, scaled up by its bid throttle (so
+ *     that a box turning away part of its opportunities still reports what it would have bid on)
  * @param leaseEpoch the epoch of the newest lease the box applied, 0 before any
  * @param sentAtMillis the box's clock when it made the report
  */
