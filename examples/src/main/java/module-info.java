@@ -1,5 +1,7 @@
 /** Runnable examples of each Hardway module, on the test kit's local servers. */
 module dev.hardway.examples {
   requires dev.hardway.credentials;
+  requires dev.hardway.pacing;
+  requires software.amazon.awssdk.retries.api;
   requires dev.hardway.testkit;
 }

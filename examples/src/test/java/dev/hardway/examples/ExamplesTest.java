@@ -3,6 +3,7 @@ package dev.hardway.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardway.examples.credentials.CredentialsExample;
+import dev.hardway.examples.pacing.PacingExample;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -28,5 +29,23 @@ class ExamplesTest {
     String out = run(() -> CredentialsExample.main(new String[0]));
     assertThat(out).contains("the application signs as arn:aws:sts::000000000000:assumed-role/developer/alice")
         .contains("after `use`, the imitator serves arn:aws:iam::000000000000:role/admin");
+  }
+
+  @Test
+  void pacingExample_spendsTheBudgetAcrossTwoRegions_neverMore() {
+    String out = run(() -> {
+      try {
+        PacingExample.main(new String[0]);
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("us-east/box-1 spent ([\\d,]+), eu-west/box-1 spent ([\\d,]+), total ([\\d,]+)").matcher(out);
+    assertThat(m.find()).as(out).isTrue();
+    long total = Long.parseLong(m.group(3).replace(",", ""));
+    long quiet = Long.parseLong(m.group(2).replace(",", ""));
+    assertThat(total).isLessThanOrEqualTo(2_000_000).isGreaterThan(1_000_000);
+    assertThat(quiet).as("the quiet box got a share").isPositive();
   }
 }

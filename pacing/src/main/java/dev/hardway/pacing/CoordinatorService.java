@@ -169,13 +169,18 @@ public final class CoordinatorService implements AutoCloseable {
     term = held.get().term();
     lastRenewMillis = clock.millis();
     String key = held.get().snapshotKey();
+    // The settings builder may be shared by several services in one JVM: build under its lock.
     if (key == null) {
-      coordinator = settings.term(term).build();
+      synchronized (settings) {
+        coordinator = settings.term(term).build();
+      }
       reader = new ReportReader(kinesis, stream, Map.of());
     } else {
       SnapshotFormat.Stored stored = SnapshotFormat.decode(
           s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray());
-      coordinator = Coordinator.restore(stored.coordinator(), settings.term(term));
+      synchronized (settings) {
+        coordinator = Coordinator.restore(stored.coordinator(), settings.term(term));
+      }
       reader = new ReportReader(kinesis, stream, stored.positions());
       oldSnapshots.addLast(key);
     }
