@@ -42,6 +42,29 @@ public record BoxId(String region, String name) implements Comparable<BoxId> {
     return new BoxId(text.substring(0, slash), text.substring(slash + 1));
   }
 
+  /**
+   * A box id for this process alone: the name with a random suffix, e.g. {@code box-1-k3x9q2a}. Use it unless the
+   * box keeps its spend across restarts: reports merge by maximum and grants are cumulative, so a restarted process
+   * that reused the id of its previous run could make the whole grant spendable a second time. A new id makes the
+   * coordinator see a new box, and reclaim the old one's grant once its lease has stopped.
+   *
+   * @param region the region
+   * @param name the box's stable name, at most 56 characters
+   * @return a fresh id
+   */
+  public static BoxId forThisProcess(String region, String name) {
+    if (name.length() > 56) {
+      throw new IllegalArgumentException("box name for forThisProcess must be at most 56 characters (8 go to the "
+          + "suffix), got " + Values.quote(name));
+    }
+    long r = java.util.concurrent.ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36 * 36);
+    StringBuilder suffix = new StringBuilder(Long.toString(r, 36));
+    while (suffix.length() < 7) {
+      suffix.insert(0, '0');
+    }
+    return new BoxId(region, name + "-" + suffix);
+  }
+
   @Override
   public int compareTo(BoxId o) {
     int c = region.compareTo(o.region);

@@ -341,7 +341,8 @@ public final class Pacer implements AutoCloseable {
     private Builder() {}
 
     /**
-     * This box.
+     * This box. It must not be the id of an earlier run of this process that spent in the current period: use
+     * {@link BoxId#forThisProcess(String, String)}.
      *
      * @param box region and name
      * @return this builder

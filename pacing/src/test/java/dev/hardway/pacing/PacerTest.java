@@ -288,4 +288,13 @@ class PacerTest {
     assertThat(s.spentMicros() + s.spendableMicros()).isEqualTo(s.fedMicros());
     assertThat(s.fedMicros()).isLessThanOrEqualTo(1_000_000);
   }
+
+  @Test
+  void forThisProcess_givesEachRunItsOwnId() {
+    BoxId a = BoxId.forThisProcess("us-east", "box-1");
+    BoxId b = BoxId.forThisProcess("us-east", "box-1");
+    assertThat(a).isNotEqualTo(b);
+    assertThat(a.name()).matches("box-1-[0-9a-z]{7}");
+    assertThatThrownBy(() -> BoxId.forThisProcess("us-east", "x".repeat(57))).hasMessageContaining("at most 56");
+  }
 }

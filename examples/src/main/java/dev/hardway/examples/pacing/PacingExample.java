@@ -63,8 +63,8 @@ public final class PacingExample {
               .kinesis(aws.kinesis()).stream("pacing-reports").s3(aws.s3()).bucket("pacing")
               .dynamoDb(aws.dynamoDb()).lockTable("pacing-lock").owner("banker-1").syncInterval(sync)
               .lockTtl(Duration.ofSeconds(1)).build();
-          Pacer busy = Pacer.builder().box(new BoxId("us-east", "box-1")).build();
-          Pacer quiet = Pacer.builder().box(new BoxId("eu-west", "box-1")).build();
+          Pacer busy = Pacer.builder().box(BoxId.forThisProcess("us-east", "box-1")).build();
+          Pacer quiet = Pacer.builder().box(BoxId.forThisProcess("eu-west", "box-1")).build();
           PacerSync busySync = PacerSync.builder().pacer(busy).kinesis(aws.kinesis()).stream("pacing-reports")
               .s3(aws.s3()).bucket("pacing").syncInterval(sync).build();
           PacerSync quietSync = PacerSync.builder().pacer(quiet).kinesis(aws.kinesis()).stream("pacing-reports")
