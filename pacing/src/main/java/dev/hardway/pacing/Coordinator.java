@@ -231,6 +231,17 @@ public final class Coordinator {
     if (merged.netFedMicros() > bb.granted) {
       bb.granted = merged.netFedMicros();
     }
+    if (merged.leaving()) {
+      // The box took back what it held and feeds nothing more: what it fed is final, and the rest of its grant
+      // returns to the pool now. It gets no more leases.
+      long fin = merged.netFedMicros();
+      if (fin < bb.granted) {
+        pb.reclaimedMicros += bb.granted - fin;
+        bb.granted = fin;
+      }
+      bb.leases.clear();
+      return;
+    }
     bb.leases.removeIf(l -> l.epoch() < merged.leaseEpoch());
   }
 
@@ -591,7 +602,8 @@ public final class Coordinator {
   }
 
   private boolean live(BoxBook bb, long now) {
-    return bb.heardAtMillis >= 0 && now - bb.heardAtMillis <= quorumWindowMillis;
+    return bb.heardAtMillis >= 0 && now - bb.heardAtMillis <= quorumWindowMillis
+        && (bb.report == null || !bb.report.leaving());
   }
 
   private Set<String> freshRegions(long now) {

@@ -46,6 +46,7 @@ public final class Pacer implements AutoCloseable {
   private final @Nullable ScheduledExecutorService ticker;
   private long staleAllocations;
   private volatile boolean closed;
+  private volatile boolean left;
 
   private Pacer(Builder b) {
     this.box = Objects.requireNonNull(b.box);
@@ -114,6 +115,9 @@ public final class Pacer implements AutoCloseable {
    * @return whether it was newer and taken
    */
   public boolean apply(Allocation next) {
+    if (left) {
+      return false;
+    }
     while (true) {
       Allocation held = allocation.get();
       if (held != null && !next.newerThan(held)) {
@@ -156,6 +160,9 @@ public final class Pacer implements AutoCloseable {
   private void tick(long now) {
     tickLock.lock();
     try {
+      if (left) {
+        return;
+      }
       Allocation a = allocation.get();
       for (Budget b : budgets.values()) {
         Allocation.BudgetLeases bl = a == null ? null : a.budgets().get(b.id());
@@ -285,12 +292,45 @@ public final class Pacer implements AutoCloseable {
         long refunded = s.refunded.get();
         Lease l = s.lease;
         out.add(new SpendReport(box, b.id(), s.period, net + refunded, refunded, s.fed, s.reclaimed,
-            s.opportunities.sum(), s.demand(), l == null ? 0 : l.epoch(), now));
+            s.opportunities.sum(), s.demand(), l == null ? 0 : l.epoch(), now, left));
       }
       return out;
     } finally {
       tickLock.unlock();
     }
+  }
+
+  /**
+   * Leaves for good: takes back everything spendable, feeds nothing more and takes no more allocations, so that
+   * the reports that follow are final and say so ({@link SpendReport#leaving()}): the coordinator then returns the
+   * rest of this box's grants to the pool at once instead of waiting for its leases to stop. {@link PacerSync#close()}
+   * calls it before its last report. Refunds still work and make money spendable again, within what was fed.
+   */
+  public void leave() {
+    tickLock.lock();
+    try {
+      if (left) {
+        return;
+      }
+      left = true;
+      for (Budget b : budgets.values()) {
+        PeriodState s = b.state();
+        reclaimAll(s);
+        s.bidProbability = 0.0;
+        s.mode = BudgetStats.Mode.STOPPED;
+      }
+    } finally {
+      tickLock.unlock();
+    }
+  }
+
+  /**
+   * Whether {@link #leave()} was called.
+   *
+   * @return true once left
+   */
+  public boolean left() {
+    return left;
   }
 
   /**

@@ -192,7 +192,12 @@ public final class PacerSync implements AutoCloseable {
         lastError);
   }
 
-  /** Stops the background sync after one last report; idempotent. The clients stay the caller's. */
+  /**
+   * The box leaves: stops the background sync, makes the pacer {@link Pacer#leave() leave} (nothing more is made
+   * spendable), and sends one last, final report, so that the coordinator returns the rest of the box's grants to
+   * the pool at once. Idempotent. If that report is lost the coordinator treats the box as silent, which is safe.
+   * The clients stay the caller's.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -206,9 +211,9 @@ public final class PacerSync implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      // A box leaving says what it spent last, so the coordinator need not assume the worst of its lease.
-      publishReports();
     }
+    pacer.leave();
+    publishReports();
   }
 
   @Override

@@ -71,6 +71,7 @@ final class SnapshotFormat {
             out.writeLong(r.wantedMicros());
             out.writeLong(r.leaseEpoch());
             out.writeLong(r.sentAtMillis());
+            out.writeBoolean(r.leaving());
           }
           out.writeLong(b.heardAtMillis());
           out.writeDouble(b.demandMicrosPerSecond());
@@ -165,7 +166,7 @@ final class SnapshotFormat {
           SpendReport report = null;
           if (in.readBoolean()) {
             report = new SpendReport(box, in.readUTF(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
-                in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
+                in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readBoolean());
           }
           long heard = in.readLong();
           double demand = in.readDouble();

@@ -17,9 +17,12 @@ package dev.hardway.pacing;
  *     that a box turning away part of its opportunities still reports what it would have bid on)
  * @param leaseEpoch the epoch of the newest lease the box applied, 0 before any
  * @param sentAtMillis the box's clock when it made the report
+ * @param leaving whether the box has left: it feeds nothing more in this period, so its net fed amount is final and
+ *     the rest of its grant can return to the pool at once
  */
 public record SpendReport(BoxId box, String budgetId, long period, long spentMicros, long refundedMicros,
-    long fedMicros, long reclaimedMicros, long opportunities, long wantedMicros, long leaseEpoch, long sentAtMillis) {
+    long fedMicros, long reclaimedMicros, long opportunities, long wantedMicros, long leaseEpoch, long sentAtMillis,
+    boolean leaving) {
 
   /**
    * Checks the values.
@@ -43,6 +46,27 @@ public record SpendReport(BoxId box, String budgetId, long period, long spentMic
       throw new IllegalArgumentException("refundedMicros (" + refundedMicros + ") cannot exceed spentMicros ("
           + spentMicros + ")");
     }
+  }
+
+  /**
+   * A report of a box that is still in.
+   *
+   * @param box the box
+   * @param budgetId the budget
+   * @param period the period
+   * @param spentMicros micros spent (gross)
+   * @param refundedMicros micros refunded
+   * @param fedMicros micros fed
+   * @param reclaimedMicros micros reclaimed
+   * @param opportunities opportunities seen
+   * @param wantedMicros demand
+   * @param leaseEpoch the newest lease applied
+   * @param sentAtMillis the box's clock
+   */
+  public SpendReport(BoxId box, String budgetId, long period, long spentMicros, long refundedMicros, long fedMicros,
+      long reclaimedMicros, long opportunities, long wantedMicros, long leaseEpoch, long sentAtMillis) {
+    this(box, budgetId, period, spentMicros, refundedMicros, fedMicros, reclaimedMicros, opportunities, wantedMicros,
+        leaseEpoch, sentAtMillis, false);
   }
 
   /**
@@ -81,6 +105,6 @@ public record SpendReport(BoxId box, String budgetId, long period, long spentMic
         Math.min(Math.max(fedMicros, other.fedMicros), Math.max(reclaimedMicros, other.reclaimedMicros)),
         Math.max(opportunities, other.opportunities),
         Math.max(wantedMicros, other.wantedMicros), Math.max(leaseEpoch, other.leaseEpoch),
-        Math.max(sentAtMillis, other.sentAtMillis));
+        Math.max(sentAtMillis, other.sentAtMillis), leaving || other.leaving);
   }
 }

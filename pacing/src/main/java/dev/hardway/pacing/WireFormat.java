@@ -44,6 +44,7 @@ final class WireFormat {
         out.writeLong(r.opportunities());
         out.writeLong(r.wantedMicros());
         out.writeLong(r.leaseEpoch());
+        out.writeBoolean(r.leaving());
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -60,7 +61,7 @@ final class WireFormat {
       List<SpendReport> out = new ArrayList<>(Math.min(n, 1024));
       for (int i = 0; i < n; i++) {
         out.add(new SpendReport(box, in.readUTF(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
-            in.readLong(), in.readLong(), in.readLong(), in.readLong(), sentAt));
+            in.readLong(), in.readLong(), in.readLong(), in.readLong(), sentAt, in.readBoolean()));
       }
       end(in, "reports");
       return out;

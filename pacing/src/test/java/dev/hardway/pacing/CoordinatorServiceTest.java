@@ -96,6 +96,11 @@ class CoordinatorServiceTest {
     CoordinatorSnapshot s = c.snapshot();
     SnapshotFormat.Stored back = SnapshotFormat.decode(SnapshotFormat.encode(s, java.util.Map.of("shard-0", "42")));
     assertThat(back.coordinator()).isEqualTo(s);
+    c.offer(new SpendReport(box, "d", s.periods().get(0).period(), 10, 0, 10, 0, 3, 20, 0,
+        System.currentTimeMillis() + 1, true));
+    CoordinatorSnapshot leaving = c.snapshot();
+    assertThat(SnapshotFormat.decode(SnapshotFormat.encode(leaving, java.util.Map.of())).coordinator())
+        .isEqualTo(leaving);
     assertThat(back.positions()).containsEntry("shard-0", "42");
   }
 }

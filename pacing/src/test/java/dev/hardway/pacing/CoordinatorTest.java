@@ -319,4 +319,25 @@ class CoordinatorTest {
     Lease s = lease(warmUp(stop, 100_000, 100_000, 100_000), A);
     assertThat(s.stopAtMillis()).isEqualTo(s.freshUntilMillis());
   }
+
+  @Test
+  void aLeavingReport_returnsTheRestOfTheGrantAtOnce_andTheBoxGetsNoMoreLeases() {
+    Coordinator c = settings().build();
+    Allocation a = warmUp(c, 300_000_000, 100_000_000, 100_000_000);
+    Lease la = lease(a, A);
+    assertThat(la.grantedMicros()).isPositive();
+    long before = committed(a);
+    long[] k = counters.get(A);
+    // A fed 1000 and spent 700, then left: it took back the 300 it held.
+    c.offer(new SpendReport(A, "c", PERIOD, 700, 0, 1_000, 300, k[3], k[2], la.epoch(), clock.millis(), true));
+    tick(Duration.ofSeconds(10));
+    c.offer(report(B, 0, 100_000_000));
+    c.offer(report(C, 0, 100_000_000));
+    Allocation next = c.allocate();
+    assertThat(lease(next, A)).isNull();
+    assertThat(c.stats().budgets().get("c").committedMicros() - committed(next)).isEqualTo(700);
+    assertThat(committed(next)).isLessThanOrEqualTo(AMOUNT);
+    assertThat(c.stats().budgets().get("c").reclaimedMicros()).isEqualTo(la.grantedMicros() - 700);
+    assertThat(before).isPositive();
+  }
 }

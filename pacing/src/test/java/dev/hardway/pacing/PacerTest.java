@@ -297,4 +297,22 @@ class PacerTest {
     assertThat(a.name()).matches("box-1-[0-9a-z]{7}");
     assertThatThrownBy(() -> BoxId.forThisProcess("us-east", "x".repeat(57))).hasMessageContaining("at most 56");
   }
+
+  @Test
+  void leave_takesBackWhatIsSpendable_feedsNoMore_andReportsFinal() {
+    Budget b = pacer.budget("c1");
+    pacer.apply(allocation(1, Degradation.LAST_RATE,
+        lease(1, 100_000, 1_000, 5_000, Duration.ofMinutes(5), Duration.ofHours(1))));
+    pacer.tick();
+    tick(Duration.ofSeconds(3));
+    assertThat(b.trySpend(1_000)).isTrue();
+    pacer.leave();
+    assertThat(b.trySpend(1)).isFalse();
+    tick(Duration.ofSeconds(10));
+    assertThat(pacer.apply(allocation(1, Degradation.LAST_RATE,
+        lease(2, 200_000, 1_000, 5_000, Duration.ofMinutes(5), Duration.ofHours(1))))).isFalse();
+    SpendReport r = pacer.reports().get(0);
+    assertThat(r.leaving()).isTrue();
+    assertThat(r.netFedMicros()).isEqualTo(r.netSpentMicros()).isEqualTo(1_000);
+  }
 }

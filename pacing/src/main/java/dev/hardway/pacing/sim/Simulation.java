@@ -223,7 +223,11 @@ final class Simulation {
           yield true;
         }
         case Scenario.Leave l when l.at() == rel -> {
-          leave(regionBox(l.region(), l.box()));
+          SimBox gone = regionBox(l.region(), l.box());
+          // A clean leave, as PacerSync.close() does it: leave, then one last, final report (which may be lost).
+          gone.pacer.leave();
+          sync(gone);
+          leave(gone);
           yield true;
         }
         case Scenario.Crash c when c.at() <= rel -> {
