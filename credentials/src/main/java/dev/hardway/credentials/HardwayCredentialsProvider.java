@@ -241,9 +241,7 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
     failures++;
     consecutiveFailures++;
     lastError = String.join("; ", said);
-    long base = retryBase.toMillis() << Math.min(20, consecutiveFailures - 1);
-    long cap = Math.min(retryMax.toMillis(), base);
-    nextRefresh = now.plusMillis(cap / 2 + (long) (random.nextDouble() * (cap - cap / 2)));
+    nextRefresh = now.plusMillis(Timing.backoffMillis(retryBase, retryMax, consecutiveFailures, random));
   }
 
   private Duration untilRefresh(Instant now, @Nullable Instant expiration) {
@@ -251,8 +249,8 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
       return staticRefresh;
     }
     long usable = Duration.between(now, expiration).minus(expiryMargin).toMillis();
-    // Between half and three quarters of what is left; never more often than every second.
-    return Duration.ofMillis(Math.max(1000, (long) (usable * (0.5 + 0.25 * random.nextDouble()))));
+    // Never more often than every second.
+    return Duration.ofMillis(Math.max(1000, Timing.refreshInMillis(usable, random)));
   }
 
   /**
@@ -369,7 +367,7 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
      * @return this builder
      */
     public Builder refreshTick(Duration tick) {
-      this.refreshTick = within(tick, Duration.ofMillis(10), Duration.ofMinutes(1), "refreshTick");
+      this.refreshTick = Timing.within(tick, Duration.ofMillis(10), Duration.ofMinutes(1), "refreshTick");
       return this;
     }
 
@@ -380,7 +378,7 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
      * @return this builder
      */
     public Builder expiryMargin(Duration margin) {
-      this.expiryMargin = within(margin, Duration.ofSeconds(1), Duration.ofMinutes(10), "expiryMargin");
+      this.expiryMargin = Timing.within(margin, Duration.ofSeconds(1), Duration.ofMinutes(10), "expiryMargin");
       return this;
     }
 
@@ -391,7 +389,7 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
      * @return this builder
      */
     public Builder staticRefresh(Duration interval) {
-      this.staticRefresh = within(interval, Duration.ofSeconds(1), Duration.ofDays(1), "staticRefresh");
+      this.staticRefresh = Timing.within(interval, Duration.ofSeconds(1), Duration.ofDays(1), "staticRefresh");
       return this;
     }
 
@@ -403,17 +401,11 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
      * @return this builder
      */
     public Builder retryBackoff(Duration base, Duration max) {
-      this.retryBase = within(base, Duration.ofMillis(1), Duration.ofMinutes(1), "retryBackoff base");
-      this.retryMax = within(max, base, Duration.ofHours(1), "retryBackoff max");
+      this.retryBase = Timing.within(base, Duration.ofMillis(1), Duration.ofMinutes(1), "retryBackoff base");
+      this.retryMax = Timing.within(max, base, Duration.ofHours(1), "retryBackoff max");
       return this;
     }
 
-    private static Duration within(Duration d, Duration min, Duration max, String option) {
-      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-        throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", got " + d);
-      }
-      return d;
-    }
 
     /**
      * Builds the provider and starts its background refresh (the first resolution runs at once, in the

@@ -198,7 +198,8 @@ public final class MetadataServer implements AutoCloseable {
    */
   public MetadataStats stats() {
     return new MetadataStats(requests.sum(), credentialsServed.sum(), tokensIssued.sum(), tokens.evicted(),
-        unauthorized.sum(), forbidden.sum(), notFound.sum(), badRequests.sum(), unavailable.sum(),
+        unauthorized.sum(), forbidden.sum(), notFound.sum(), badRequests.sum() + http.refusedRequests(),
+        unavailable.sum(),
         http.refusedPeers() + http.refusedOverCapacity());
   }
 
@@ -613,10 +614,7 @@ public final class MetadataServer implements AutoCloseable {
      * @return this builder
      */
     public Builder containerSessionTtl(Duration ttl) {
-      if (ttl.compareTo(Duration.ofMinutes(1)) < 0 || ttl.compareTo(Duration.ofDays(7)) > 0) {
-        throw new IllegalArgumentException("containerSessionTtl must be between 1 minute and 7 days, got " + ttl);
-      }
-      this.containerSessionTtl = ttl;
+      this.containerSessionTtl = Timing.within(ttl, Duration.ofMinutes(1), Duration.ofDays(7), "containerSessionTtl");
       return this;
     }
 
@@ -627,10 +625,7 @@ public final class MetadataServer implements AutoCloseable {
      * @return this builder
      */
     public Builder requestTimeout(Duration timeout) {
-      if (timeout.compareTo(Duration.ofMillis(10)) < 0 || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
-        throw new IllegalArgumentException("requestTimeout must be between 10 ms and 1 minute, got " + timeout);
-      }
-      this.requestTimeout = timeout;
+      this.requestTimeout = Timing.within(timeout, Duration.ofMillis(10), Duration.ofMinutes(1), "requestTimeout");
       return this;
     }
 
@@ -641,10 +636,7 @@ public final class MetadataServer implements AutoCloseable {
      * @return this builder
      */
     public Builder idleTimeout(Duration timeout) {
-      if (timeout.compareTo(Duration.ofMillis(10)) < 0 || timeout.compareTo(Duration.ofHours(1)) > 0) {
-        throw new IllegalArgumentException("idleTimeout must be between 10 ms and 1 hour, got " + timeout);
-      }
-      this.idleTimeout = timeout;
+      this.idleTimeout = Timing.within(timeout, Duration.ofMillis(10), Duration.ofHours(1), "idleTimeout");
       return this;
     }
 

@@ -10,7 +10,8 @@ package dev.hardway.credentials;
  * @param unauthorized requests refused with 401 (missing, forged or expired token)
  * @param forbidden requests refused with 403 (peer, Host, browser signals, forwarded token requests)
  * @param notFound requests for paths or roles that are not served
- * @param badRequests requests refused as malformed (400, 405, 408, 413)
+ * @param badRequests requests refused as malformed, too large or too slow (400, 405, 408, 413, and a head over
+ *     16 KiB)
  * @param unavailable requests answered 5xx because no valid credentials could be had
  * @param refusedConnections connections closed before a request: peer not allowed or too many connections
  */

@@ -366,10 +366,7 @@ public final class RoleBroker implements AutoCloseable {
             + rc.expiration() + ", which is not " + minimumValidity + " after now (" + now + "); is a clock off?",
             true);
       }
-      Duration life = Duration.between(now, rc.expiration());
-      // Refresh between half and three quarters of the lifetime: early, and spread so that many agents started
-      // together do not call STS together.
-      long refreshIn = (long) (life.toMillis() * (0.5 + 0.25 * random.nextDouble()));
+      long refreshIn = Timing.refreshInMillis(Duration.between(now, rc.expiration()).toMillis(), random);
       synchronized (e) {
         e.current = rc;
         e.refreshAt = now.plusMillis(refreshIn);
@@ -404,11 +401,7 @@ public final class RoleBroker implements AutoCloseable {
     Instant now = clock.instant();
     synchronized (e) {
       e.consecutiveFailures++;
-      long base = retryBase.toMillis() << Math.min(20, e.consecutiveFailures - 1);
-      long cap = Math.min(retryMax.toMillis(), base);
-      // Equal jitter: at least half the backoff, so retries neither stampede nor come back at once.
-      long delay = cap / 2 + (long) (random.nextDouble() * (cap - cap / 2));
-      e.nextAttemptAt = now.plusMillis(delay);
+      e.nextAttemptAt = now.plusMillis(Timing.backoffMillis(retryBase, retryMax, e.consecutiveFailures, random));
       e.lastError = ce;
       e.inFlight = null;
     }
@@ -684,7 +677,7 @@ public final class RoleBroker implements AutoCloseable {
      * @return this builder
      */
     public Builder refreshTick(Duration tick) {
-      this.refreshTick = within(tick, Duration.ofMillis(10), Duration.ofMinutes(1), "refreshTick");
+      this.refreshTick = Timing.within(tick, Duration.ofMillis(10), Duration.ofMinutes(1), "refreshTick");
       return this;
     }
 
@@ -695,7 +688,7 @@ public final class RoleBroker implements AutoCloseable {
      * @return this builder
      */
     public Builder fetchTimeout(Duration timeout) {
-      this.fetchTimeout = within(timeout, Duration.ofMillis(1), Duration.ofMinutes(5), "fetchTimeout");
+      this.fetchTimeout = Timing.within(timeout, Duration.ofMillis(1), Duration.ofMinutes(5), "fetchTimeout");
       return this;
     }
 
@@ -707,7 +700,7 @@ public final class RoleBroker implements AutoCloseable {
      * @return this builder
      */
     public Builder minimumValidity(Duration validity) {
-      this.minimumValidity = within(validity, Duration.ZERO, Duration.ofMinutes(10), "minimumValidity");
+      this.minimumValidity = Timing.within(validity, Duration.ZERO, Duration.ofMinutes(10), "minimumValidity");
       return this;
     }
 
@@ -719,17 +712,11 @@ public final class RoleBroker implements AutoCloseable {
      * @return this builder
      */
     public Builder retryBackoff(Duration base, Duration max) {
-      this.retryBase = within(base, Duration.ofMillis(1), Duration.ofMinutes(1), "retryBackoff base");
-      this.retryMax = within(max, base, Duration.ofHours(1), "retryBackoff max");
+      this.retryBase = Timing.within(base, Duration.ofMillis(1), Duration.ofMinutes(1), "retryBackoff base");
+      this.retryMax = Timing.within(max, base, Duration.ofHours(1), "retryBackoff max");
       return this;
     }
 
-    private static Duration within(Duration d, Duration min, Duration max, String option) {
-      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-        throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", got " + d);
-      }
-      return d;
-    }
 
     /**
      * Builds the broker and starts its refresher.

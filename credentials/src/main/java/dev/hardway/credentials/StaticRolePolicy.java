@@ -113,8 +113,8 @@ public final class StaticRolePolicy implements RolePolicy {
 
     private static void requireUser(String user) {
       if (!Users.isValid(user)) {
-        throw new IllegalArgumentException("user must be 2-64 of letters, digits and +=,.@_- (an STS session name), got "
-            + Printable.quote(user));
+        throw new IllegalArgumentException("user must be 2-64 of letters, digits and +=,.@_- (an STS session name), "
+            + "got " + Printable.quote(user));
       }
     }
   }

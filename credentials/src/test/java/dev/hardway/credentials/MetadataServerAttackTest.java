@@ -250,6 +250,7 @@ class MetadataServerAttackTest {
     assertThat(r.status()).isEqualTo(413);
     assertThat(send("PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1:" + port
         + "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").status()).isEqualTo(400);
+    assertThat(imds.stats().badRequests()).as("both refusals counted").isEqualTo(2);
   }
 
   @Test

@@ -26,7 +26,6 @@ final class ReportReader {
   private final Map<String, @Nullable String> iterators = new HashMap<>();
   private final Map<String, Boolean> closed = new HashMap<>();
   private long malformed;
-  private long records;
 
   ReportReader(KinesisClient kinesis, String stream, Map<String, String> positions) {
     this.kinesis = kinesis;
@@ -55,7 +54,6 @@ final class ReportReader {
         continue;
       }
       for (Record rec : r.records()) {
-        records++;
         positions.put(id, rec.sequenceNumber());
         try {
           out.addAll(WireFormat.decodeReports(rec.data().asByteArray()));
@@ -91,7 +89,4 @@ final class ReportReader {
     return malformed;
   }
 
-  long records() {
-    return records;
-  }
 }

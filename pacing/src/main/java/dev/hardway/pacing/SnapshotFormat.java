@@ -61,29 +61,15 @@ final class SnapshotFormat {
           SpendReport r = b.report();
           out.writeBoolean(r != null);
           if (r != null) {
-            out.writeUTF(r.budgetId());
-            out.writeLong(r.period());
-            out.writeLong(r.spentMicros());
-            out.writeLong(r.refundedMicros());
-            out.writeLong(r.fedMicros());
-            out.writeLong(r.reclaimedMicros());
-            out.writeLong(r.opportunities());
-            out.writeLong(r.wantedMicros());
-            out.writeLong(r.leaseEpoch());
             out.writeLong(r.sentAtMillis());
-            out.writeBoolean(r.leaving());
+            WireFormat.writeCounters(out, r);
           }
           out.writeLong(b.heardAtMillis());
           out.writeDouble(b.demandMicrosPerSecond());
           out.writeDouble(b.opportunitiesPerSecond());
           out.writeInt(b.leases().size());
           for (Lease l : b.leases()) {
-            out.writeLong(l.epoch());
-            out.writeLong(l.grantedMicros());
-            out.writeLong(l.rateMicrosPerSecond());
-            out.writeLong(l.burstMicros());
-            out.writeLong(l.freshUntilMillis());
-            out.writeLong(l.stopAtMillis());
+            WireFormat.writeLease(out, l);
           }
         }
       }
@@ -114,20 +100,7 @@ final class SnapshotFormat {
     out.writeInt(b.start().getNano());
     out.writeLong(b.end().getEpochSecond());
     out.writeInt(b.end().getNano());
-    switch (b.degradation()) {
-      case Degradation.Stop s -> {
-        out.writeByte(0);
-        out.writeLong(0);
-      }
-      case Degradation.LastRate l -> {
-        out.writeByte(1);
-        out.writeLong(0);
-      }
-      case Degradation.SafeRate r -> {
-        out.writeByte(2);
-        out.writeLong(r.microsPerSecond());
-      }
-    }
+    WireFormat.writeDegradation(out, b.degradation());
   }
 
   static Stored decode(byte[] data) {
@@ -165,8 +138,8 @@ final class SnapshotFormat {
           long granted = in.readLong();
           SpendReport report = null;
           if (in.readBoolean()) {
-            report = new SpendReport(box, in.readUTF(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
-                in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readBoolean());
+            long sentAt = in.readLong();
+            report = WireFormat.readCounters(in, box, sentAt);
           }
           long heard = in.readLong();
           double demand = in.readDouble();
@@ -174,8 +147,7 @@ final class SnapshotFormat {
           int nl = count(in);
           List<Lease> leases = new ArrayList<>();
           for (int j = 0; j < nl; j++) {
-            leases.add(new Lease(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
-                in.readLong()));
+            leases.add(WireFormat.readLease(in));
           }
           boxes.add(new CoordinatorSnapshot.Box(box, granted, report, heard, demand, opportunities, leases));
         }
@@ -214,14 +186,7 @@ final class SnapshotFormat {
     String zone = in.readUTF();
     Instant start = Instant.ofEpochSecond(in.readLong(), in.readInt());
     Instant end = Instant.ofEpochSecond(in.readLong(), in.readInt());
-    int kind = in.readByte();
-    long rate = in.readLong();
-    Degradation d = switch (kind) {
-      case 0 -> Degradation.STOP;
-      case 1 -> Degradation.LAST_RATE;
-      case 2 -> new Degradation.SafeRate(rate);
-      default -> throw new IllegalArgumentException("unknown degradation kind " + kind);
-    };
+    Degradation d = WireFormat.readDegradation(in);
     return new BudgetSpec(id, amount, zone.isEmpty() ? null : ZoneId.of(zone), start, end, d);
   }
 

@@ -35,16 +35,7 @@ final class WireFormat {
         if (!r.box().equals(box)) {
           throw new IllegalArgumentException("a report of " + r.box() + " in the batch of " + box);
         }
-        out.writeUTF(r.budgetId());
-        out.writeLong(r.period());
-        out.writeLong(r.spentMicros());
-        out.writeLong(r.refundedMicros());
-        out.writeLong(r.fedMicros());
-        out.writeLong(r.reclaimedMicros());
-        out.writeLong(r.opportunities());
-        out.writeLong(r.wantedMicros());
-        out.writeLong(r.leaseEpoch());
-        out.writeBoolean(r.leaving());
+        writeCounters(out, r);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -60,8 +51,7 @@ final class WireFormat {
       int n = count(in, "reports");
       List<SpendReport> out = new ArrayList<>(Math.min(n, 1024));
       for (int i = 0; i < n; i++) {
-        out.add(new SpendReport(box, in.readUTF(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
-            in.readLong(), in.readLong(), in.readLong(), in.readLong(), sentAt, in.readBoolean()));
+        out.add(readCounters(in, box, sentAt));
       }
       end(in, "reports");
       return out;
@@ -83,31 +73,12 @@ final class WireFormat {
         out.writeUTF(e.getKey());
         out.writeLong(bl.period());
         out.writeLong(bl.periodEndMillis());
-        switch (bl.degradation()) {
-          case Degradation.Stop s -> {
-            out.writeByte(0);
-            out.writeLong(0);
-          }
-          case Degradation.LastRate l -> {
-            out.writeByte(1);
-            out.writeLong(0);
-          }
-          case Degradation.SafeRate r -> {
-            out.writeByte(2);
-            out.writeLong(r.microsPerSecond());
-          }
-        }
+        writeDegradation(out, bl.degradation());
         out.writeInt(bl.leases().size());
         for (Map.Entry<BoxId, Lease> le : bl.leases().entrySet()) {
-          Lease l = le.getValue();
           out.writeUTF(le.getKey().region());
           out.writeUTF(le.getKey().name());
-          out.writeLong(l.epoch());
-          out.writeLong(l.grantedMicros());
-          out.writeLong(l.rateMicrosPerSecond());
-          out.writeLong(l.burstMicros());
-          out.writeLong(l.freshUntilMillis());
-          out.writeLong(l.stopAtMillis());
+          writeLease(out, le.getValue());
         }
       }
     } catch (IOException e) {
@@ -128,20 +99,12 @@ final class WireFormat {
         String id = in.readUTF();
         long period = in.readLong();
         long periodEnd = in.readLong();
-        int kind = in.readByte();
-        long rate = in.readLong();
-        Degradation d = switch (kind) {
-          case 0 -> Degradation.STOP;
-          case 1 -> Degradation.LAST_RATE;
-          case 2 -> new Degradation.SafeRate(rate);
-          default -> throw new IllegalArgumentException("unknown degradation kind " + kind);
-        };
+        Degradation d = readDegradation(in);
         int leases = count(in, "leases");
         Map<BoxId, Lease> lm = new HashMap<>();
         for (int k = 0; k < leases; k++) {
           BoxId box = new BoxId(in.readUTF(), in.readUTF());
-          lm.put(box, new Lease(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
-              in.readLong()));
+          lm.put(box, readLease(in));
         }
         m.put(id, new Allocation.BudgetLeases(period, periodEnd, d, lm));
       }
@@ -150,6 +113,66 @@ final class WireFormat {
     } catch (IOException | IllegalArgumentException e) {
       throw new PacingException("malformed allocation (" + data.length + " bytes): " + e.getMessage(), false, e);
     }
+  }
+
+  /** A report's own fields (all but the box and the send time, which a batch shares). */
+  static void writeCounters(DataOutputStream out, SpendReport r) throws IOException {
+    out.writeUTF(r.budgetId());
+    out.writeLong(r.period());
+    out.writeLong(r.spentMicros());
+    out.writeLong(r.refundedMicros());
+    out.writeLong(r.fedMicros());
+    out.writeLong(r.reclaimedMicros());
+    out.writeLong(r.opportunities());
+    out.writeLong(r.wantedMicros());
+    out.writeLong(r.leaseEpoch());
+    out.writeBoolean(r.leaving());
+  }
+
+  static SpendReport readCounters(DataInputStream in, BoxId box, long sentAtMillis) throws IOException {
+    return new SpendReport(box, in.readUTF(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
+        in.readLong(), in.readLong(), in.readLong(), in.readLong(), sentAtMillis, in.readBoolean());
+  }
+
+  static void writeLease(DataOutputStream out, Lease l) throws IOException {
+    out.writeLong(l.epoch());
+    out.writeLong(l.grantedMicros());
+    out.writeLong(l.rateMicrosPerSecond());
+    out.writeLong(l.burstMicros());
+    out.writeLong(l.freshUntilMillis());
+    out.writeLong(l.stopAtMillis());
+  }
+
+  static Lease readLease(DataInputStream in) throws IOException {
+    return new Lease(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
+  }
+
+  static void writeDegradation(DataOutputStream out, Degradation d) throws IOException {
+    switch (d) {
+      case Degradation.Stop s -> {
+        out.writeByte(0);
+        out.writeLong(0);
+      }
+      case Degradation.LastRate l -> {
+        out.writeByte(1);
+        out.writeLong(0);
+      }
+      case Degradation.SafeRate r -> {
+        out.writeByte(2);
+        out.writeLong(r.microsPerSecond());
+      }
+    }
+  }
+
+  static Degradation readDegradation(DataInputStream in) throws IOException {
+    int kind = in.readByte();
+    long rate = in.readLong();
+    return switch (kind) {
+      case 0 -> Degradation.STOP;
+      case 1 -> Degradation.LAST_RATE;
+      case 2 -> new Degradation.SafeRate(rate);
+      default -> throw new IllegalArgumentException("unknown degradation kind " + kind);
+    };
   }
 
   private static void magic(DataInputStream in, int expected, String what) throws IOException {

@@ -53,7 +53,7 @@ public final class StrictHttpServer implements AutoCloseable {
   private final Thread acceptor;
   private final LongAdder refusedPeers = new LongAdder();
   private final LongAdder refusedOverCapacity = new LongAdder();
-  private final LongAdder timedOut = new LongAdder();
+  private final LongAdder refusedRequests = new LongAdder();
   private volatile boolean closed;
 
   /**
@@ -124,12 +124,13 @@ public final class StrictHttpServer implements AutoCloseable {
   }
 
   /**
-   * Requests dropped because the client was too slow.
+   * Requests the server refused itself, before any handler saw them: too slow (408), malformed (400), a head or a
+   * body too large.
    *
    * @return the count
    */
-  public long timedOut() {
-    return timedOut.sum();
+  public long refusedRequests() {
+    return refusedRequests.sum();
   }
 
   private void acceptLoop() {
@@ -270,7 +271,7 @@ public final class StrictHttpServer implements AutoCloseable {
         boolean consumed = true;
         if (len < 0) {
           if (r == -1) {
-            timedOut.increment();
+            refusedRequests.increment();
             write(out, HttpResponse.text(408, "Request timeout\n").closing());
             return;
           } else if (r == -2) {
@@ -300,6 +301,7 @@ public final class StrictHttpServer implements AutoCloseable {
         }
         write(out, consumed ? response : response.closing());
         if (!consumed) {
+          refusedRequests.increment();
           drain(socket);
           return;
         }

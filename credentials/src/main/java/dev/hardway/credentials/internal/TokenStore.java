@@ -31,7 +31,6 @@ public final class TokenStore<V> {
   private final SecureRandom random;
   private final Map<ByteBuffer, Entry<V>> tokens = new LinkedHashMap<>();
   private final LongAdder evicted = new LongAdder();
-  private final LongAdder expired = new LongAdder();
 
   private record Entry<V>(V value, Instant expiresAt) {}
 
@@ -91,7 +90,6 @@ public final class TokenStore<V> {
       }
       if (!clock.instant().isBefore(e.expiresAt())) {
         tokens.remove(key);
-        expired.increment();
         return null;
       }
       return e.value();
@@ -130,15 +128,6 @@ public final class TokenStore<V> {
     return evicted.sum();
   }
 
-  /**
-   * Tokens found expired.
-   *
-   * @return the count
-   */
-  public long expired() {
-    return expired.sum();
-  }
-
   private void purgeExpired() {
     Instant now = clock.instant();
     // Insertion order is close to expiry order for one TTL; a full sweep is bounded by the capacity.
@@ -147,7 +136,6 @@ public final class TokenStore<V> {
     while (it.hasNext() && scanned++ < 64) {
       if (!now.isBefore(it.next().expiresAt())) {
         it.remove();
-        expired.increment();
       }
     }
   }
