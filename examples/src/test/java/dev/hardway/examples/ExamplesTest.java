@@ -47,5 +47,7 @@ class ExamplesTest {
     long quiet = Long.parseLong(m.group(2).replace(",", ""));
     assertThat(total).isLessThanOrEqualTo(2_000_000).isGreaterThan(1_000_000);
     assertThat(quiet).as("the quiet box got a share").isPositive();
+    long busy = Long.parseLong(m.group(1).replace(",", ""));
+    assertThat(busy).as("the busy box, with four times the demand, got more").isGreaterThan(quiet);
   }
 }
