@@ -74,10 +74,12 @@ import org.jspecify.annotations.Nullable;
  *       the next allocation.
  *   <li><b>Grants</b> aim at {@code netFed + rate x (stopAt - now)}: what the box holds while it can feed without news.
  *       When the raises exceed the uncommitted amount they are scaled down in proportion.
- *   <li><b>Leases</b>: {@code freshUntil = now + leaseFreshFor}; {@code stopAt = freshUntil + reserveHorizon}, the
+ *   <li><b>Leases</b>: {@code freshUntil = now + leaseFreshFor}; {@code stopAt = freshUntil + reserve}, the
  *       time the grant was sized for (with {@link Degradation#STOP}, {@code stopAt = freshUntil}: the box stops then
  *       anyway, and a shorter stop lets a silent box's money be reclaimed sooner); both cut at the period's end;
- *       {@code burst = max(2 s of rate, 4 x the mean wanted micros per opportunity)}.
+ *       {@code burst = max(2 s of rate, 4 x the mean wanted micros per opportunity)}. The reserve is
+ *       {@code reserveHorizon}, but at most a twelfth of the period (2 h of a day): with a longer one the first boxes to
+ *       report of a short lifetime budget would take all of it as their frozen shares.
  *   <li><b>Quorum missing</b> (fewer than {@code quorum} expected regions heard within the quorum window): hold. No grant
  *       rises, no rate changes; boxes heard from recently get their lease renewed (fresh again, same grant and rate);
  *       silent boxes' money is still reclaimed when its time comes.
@@ -491,7 +493,7 @@ public final class Coordinator {
     long burstFloor = Math.max(1, (long) Math.ceil(4 * wantedPerOpportunity));
     long freshUntil = Math.max(now, Math.min(now + freshMillis, pb.endMillis));
     long stopAt = spec.degradation() instanceof Degradation.Stop ? freshUntil
-        : Math.min(saturatedAdd(freshUntil, reserveMillis), pb.endMillis);
+        : Math.min(saturatedAdd(freshUntil, reserve(pb)), pb.endMillis);
     stopAt = Math.max(stopAt, freshUntil);
     double holdSeconds = Math.max(0, stopAt - now) / 1000.0;
     long[] raises = new long[live.size()];
@@ -586,7 +588,7 @@ public final class Coordinator {
   private void hold(BudgetSpec spec, PeriodBook pb, long now) {
     long freshUntil = Math.max(now, Math.min(now + freshMillis, pb.endMillis));
     long stopAt = spec.degradation() instanceof Degradation.Stop ? freshUntil
-        : Math.max(freshUntil, Math.min(saturatedAdd(freshUntil, reserveMillis), pb.endMillis));
+        : Math.max(freshUntil, Math.min(saturatedAdd(freshUntil, reserve(pb)), pb.endMillis));
     for (BoxBook bb : pb.boxes.values()) {
       if (bb.leases.isEmpty() || !live(bb, now)) {
         continue;
@@ -594,6 +596,11 @@ public final class Coordinator {
       Lease l = bb.lease();
       bb.issue(new Lease(nextEpoch(bb), bb.granted, l.rateMicrosPerSecond(), l.burstMicros(), freshUntil, stopAt));
     }
+  }
+
+  /** The frozen-share horizon for a period: the configured one, but at most a twelfth of the period. */
+  private long reserve(PeriodBook pb) {
+    return Math.min(reserveMillis, Math.max(0, pb.endMillis - pb.startMillis) / 12);
   }
 
   private long nextEpoch(BoxBook bb) {

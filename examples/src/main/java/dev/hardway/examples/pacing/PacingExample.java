@@ -59,10 +59,7 @@ public final class PacingExample {
       Duration sync = Duration.ofMillis(250);
       try (CoordinatorService banker = CoordinatorService.builder()
               .coordinator(Coordinator.builder().budgets(List.of(budget)).regions(Set.of("us-east", "eu-west"))
-                  .quorum(1).syncInterval(sync).leaseFreshFor(Duration.ofSeconds(1))
-                  // The frozen share, scaled with this 8-second "day" (2 h of a real one): a longer one would commit
-                  // the whole budget to whichever box reported first.
-                  .reserveHorizon(Duration.ofSeconds(1)))
+                  .quorum(1).syncInterval(sync).leaseFreshFor(Duration.ofSeconds(1)))
               .kinesis(aws.kinesis()).stream("pacing-reports").s3(aws.s3()).bucket("pacing")
               .dynamoDb(aws.dynamoDb()).lockTable("pacing-lock").owner("banker-1").syncInterval(sync)
               .lockTtl(Duration.ofSeconds(1)).build();
