@@ -1,0 +1,19 @@
+package dev.hardway.logtiers;
+
+/** Why a record routed to a tier was not delivered by it; each is counted per tier in {@link TierStats}. */
+public enum DropReason {
+  /** A lossy tier's ring was full at the append (drop newest). */
+  RING_FULL,
+  /** The mid tier refused the record to the caller ({@link AppendResult#REJECTED}); the caller keeps it. */
+  REJECTED,
+  /** Too large for the destination: a Kinesis record is at most 1 MiB with its partition key. */
+  TOO_LARGE,
+  /** Not delivered within the low tier's record time-to-live (Kinesis throttling or unreachable). */
+  EXPIRED,
+  /** The high tier's spool reached its disk budget and its oldest segment was discarded. */
+  SPOOL_FULL,
+  /** Skipped while reading a journal or spool back: a torn or corrupt frame (its CRC32C did not match). */
+  CORRUPT,
+  /** Still undelivered when {@link LogTiers#close()} reached its deadline, in a tier without a journal (low). */
+  CLOSED
+}

@@ -1,0 +1,23 @@
+package dev.hardway.logtiers.internal;
+
+import dev.hardway.logtiers.KinesisTier;
+
+/** Placeholder while the tier is being written; replaced before this module lands. */
+public final class KinesisWorker implements TierWorker {
+  /**
+   * Not yet written.
+   *
+   * @param config the tier
+   * @param channel its ring
+   * @param context the owner's context
+   */
+  public KinesisWorker(KinesisTier config, TierChannel channel, TierContext context) {}
+
+  @Override
+  public void start() {
+    throw new UnsupportedOperationException("not yet written");
+  }
+
+  @Override
+  public void close(long deadlineNanos) {}
+}
