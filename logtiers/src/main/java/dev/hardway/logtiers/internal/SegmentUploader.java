@@ -56,6 +56,8 @@ final class SegmentUploader {
   private final LinkedBlockingDeque<Path> queue = new LinkedBlockingDeque<>();
   private byte[] frame = new byte[64 << 10];
   private volatile boolean stopping;
+  /** Segments queued or being uploaded: close() waits for zero. */
+  private final java.util.concurrent.atomic.AtomicInteger outstanding = new java.util.concurrent.atomic.AtomicInteger();
   private volatile @Nullable Instant oldestPending;
   private @Nullable Thread thread;
   private int failures;
@@ -77,6 +79,7 @@ final class SegmentUploader {
   }
 
   void enqueue(Path sealed) {
+    outstanding.incrementAndGet();
     queue.addLast(sealed);
   }
 
@@ -86,6 +89,7 @@ final class SegmentUploader {
     if (oldest == null) {
       return false;
     }
+    outstanding.decrementAndGet();
     long records = 0;
     Optional<Read> read = Optional.empty();
     try {
@@ -123,6 +127,7 @@ final class SegmentUploader {
         // Stopped mid-way: the segment stays on disk for the next run.
         return;
       }
+      outstanding.decrementAndGet();
     }
   }
 
@@ -414,7 +419,7 @@ final class SegmentUploader {
       return;
     }
     // Upload what was sealed until the deadline, then stop; the rest stays on disk for the next run.
-    while (!queue.isEmpty() && System.nanoTime() - deadlineNanos < 0 && t.isAlive()) {
+    while (outstanding.get() > 0 && System.nanoTime() - deadlineNanos < 0 && t.isAlive()) {
       try {
         Thread.sleep(10);
       } catch (InterruptedException e) {
