@@ -223,6 +223,9 @@ public final class JournalWorker implements TierWorker {
       }
       maybeSync(stopping);
       maybeRoll();
+      if (batchLength == 0) {
+        clearQuotaAlarm();
+      }
       if (stopping) {
         boolean drained = batchLength == 0 && ring.consumerPosition() >= ring.producerPosition();
         if (drained || System.nanoTime() - closeDeadline > 0) {
@@ -276,7 +279,8 @@ public final class JournalWorker implements TierWorker {
   private boolean makeRoom() {
     long quota = config.diskQuotaBytes();
     if (diskBytes.get() + batchLength <= quota || diskBytes.get() == 0) {
-      context.alarm(counters, Alarm.Kind.DISK_QUOTA, "back under the disk quota in " + config.directory(), false);
+      // Cleared with some hysteresis, so that a journal hovering at its quota does not flap the alarm.
+      clearQuotaAlarm();
       return true;
     }
     if (config.tier() == Tier.MID) {
@@ -299,6 +303,12 @@ public final class JournalWorker implements TierWorker {
       }
     }
     return true;
+  }
+
+  private void clearQuotaAlarm() {
+    if (diskBytes.get() + batchLength <= config.diskQuotaBytes() / 4 * 3) {
+      context.alarm(counters, Alarm.Kind.DISK_QUOTA, "back under the disk quota in " + config.directory(), false);
+    }
   }
 
   private FileChannel openSegment() throws IOException {
