@@ -260,9 +260,27 @@ public final class LogTiers implements SdkAutoCloseable {
   }
 
   long nowMicros() {
-    Instant now = clock.instant();
-    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    if (clock != SYSTEM) {
+      Instant now = clock.instant();
+      return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+    // The system clock without an Instant per append: wall time anchored to the monotonic clock, re-anchored every
+    // 100 ms (so NTP slews and steps show within that), allocating one anchor then.
+    Anchor a = anchor;
+    long nanos = System.nanoTime();
+    if (nanos - a.nanos > ANCHOR_NANOS) {
+      Instant now = Instant.now();
+      a = new Anchor(now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000, System.nanoTime());
+      anchor = a;
+    }
+    return a.micros + (nanos - a.nanos) / 1_000;
   }
+
+  private record Anchor(long micros, long nanos) {}
+
+  private static final InstantSource SYSTEM = InstantSource.system();
+  private static final long ANCHOR_NANOS = 100_000_000L;
+  private volatile Anchor anchor = new Anchor(0, System.nanoTime() - 2 * ANCHOR_NANOS);
 
   int maxRecordBytes() {
     return maxRecordBytes;
@@ -313,7 +331,7 @@ public final class LogTiers implements SdkAutoCloseable {
     private @Nullable S3Tier high;
     private final Map<String, List<Tier>> routes = new LinkedHashMap<>();
     private int maxRecordBytes = 1 << 20;
-    private InstantSource clock = InstantSource.system();
+    private InstantSource clock = SYSTEM;
     private @Nullable ThreadFactory threads;
     private LogTiersListener listener = LogTiersListener.NONE;
     private RandomGenerator random = new java.security.SecureRandom();

@@ -93,7 +93,7 @@ final class SegmentUploader {
     long records = 0;
     Optional<Read> read = Optional.empty();
     try {
-      read = read(oldest, false);
+      read = count(oldest);
     } catch (IOException ignored) {
       // Counted as unknown below.
     }
@@ -324,8 +324,8 @@ final class SegmentUploader {
   }
 
   /**
-   * Reads a segment back, checking every frame; unless {@code countOnly}, writes each type's frames compressed to a
-   * temporary file beside it.
+   * Reads a segment back, checking every frame, and writes each type's frames compressed to a temporary file beside
+   * it; with {@code headerOnly}, only the header.
    */
   private Optional<Read> read(Path segment, boolean headerOnly) throws IOException {
     try (FileChannel in = FileChannel.open(segment, StandardOpenOption.READ)) {
@@ -364,6 +364,24 @@ final class SegmentUploader {
         }
         throw failed[0];
       }
+      read.records = result.records();
+      read.corruptRegions = result.corruptRegions();
+      return Optional.of(read);
+    }
+  }
+
+  /** Reads a segment back only to count its valid records. */
+  private Optional<Read> count(Path segment) throws IOException {
+    try (FileChannel in = FileChannel.open(segment, StandardOpenOption.READ)) {
+      long size = in.size();
+      UnsafeBuffer buffer = new UnsafeBuffer(in.map(FileChannel.MapMode.READ_ONLY, 0, size));
+      Optional<SegmentHeader.Read> header = SegmentHeader.decode(buffer, (int) size);
+      if (header.isEmpty()) {
+        return Optional.empty();
+      }
+      Read read = new Read(header.get().header());
+      int start = header.get().length();
+      LogRecords.ReadResult result = LogRecords.forEach(buffer, start, (int) size - start, rec -> { });
       read.records = result.records();
       read.corruptRegions = result.corruptRegions();
       return Optional.of(read);
