@@ -177,7 +177,7 @@ public final class LogTiers implements SdkAutoCloseable {
    */
   public LogTiersStats stats() {
     EnumMap<Tier, TierStats> m = new EnumMap<>(Tier.class);
-    channels.forEach((tier, c) -> m.put(tier, c.counters().snapshot()));
+    channels.forEach((tier, c) -> m.put(tier, c.counters().snapshot(c.ring().size())));
     return new LogTiersStats(m);
   }
 

@@ -23,11 +23,12 @@ import java.util.Set;
  * @param recoveredDropped of those, how many the high tier discarded to stay within its disk budget
  * @param corruptRegions torn or damaged regions skipped while reading segments back (a frame whose length, version
  *     or CRC32C did not check out, up to the next valid frame); the records in them are lost
+ * @param queuedBytes bytes waiting in the tier's ring for its background thread
  * @param alarms alarms currently raised
  */
 public record TierStats(Tier tier, long appended, long delivered, Map<DropReason, Long> dropped, long inFlight,
     long retries, Latency deliveryLatency, long diskBytes, long diskSegments, long recovered, long recoveredDelivered,
-    long recoveredDropped, long corruptRegions, Set<Alarm.Kind> alarms) {
+    long recoveredDropped, long corruptRegions, long queuedBytes, Set<Alarm.Kind> alarms) {
 
   /**
    * Copies the maps and sets.
@@ -45,6 +46,7 @@ public record TierStats(Tier tier, long appended, long delivered, Map<DropReason
    * @param recoveredDelivered recovered records delivered
    * @param recoveredDropped recovered records discarded
    * @param corruptRegions damaged regions skipped
+   * @param queuedBytes bytes in the ring
    * @param alarms raised alarms
    */
   public TierStats {

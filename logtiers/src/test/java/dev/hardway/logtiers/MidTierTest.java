@@ -324,6 +324,32 @@ class MidTierTest {
   }
 
   @Test
+  void anOutageLongerThanTheDeliveryTarget_raisesDeliveryLate_andTheHealClearsIt() throws Exception {
+    faults.refuseConnections(true);
+    List<Alarm> alarms = new CopyOnWriteArrayList<>();
+    LogTiersListener listener = new LogTiersListener() {
+      @Override
+      public void onAlarm(Alarm alarm) {
+        alarms.add(alarm);
+      }
+    };
+    try (LogTiers tiers = tiers(mid(proxied, bucket).deliveryTarget(Duration.ofSeconds(1)).build(), listener)) {
+      tiers.type("auction").append(payload("auction", 1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> tiers.stats().tier(Tier.MID).orElseThrow().alarms()
+          .contains(Alarm.Kind.DELIVERY_LATE));
+      faults.refuseConnections(false);
+      await().atMost(Duration.ofSeconds(10)).until(() -> tiers.stats().tier(Tier.MID).orElseThrow().delivered() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !tiers.stats().tier(Tier.MID).orElseThrow().alarms()
+          .contains(Alarm.Kind.DELIVERY_LATE));
+    }
+    assertThat(alarms).anySatisfy(a -> {
+      assertThat(a.kind()).isEqualTo(Alarm.Kind.DELIVERY_LATE);
+      assertThat(a.raised()).isTrue();
+      assertThat(a.message()).contains(bucket);
+    });
+  }
+
+  @Test
   void aSecondInstanceOnTheSameDirectory_isRefused() {
     try (LogTiers first = tiers(mid(s3, bucket).build(), LogTiersListener.NONE)) {
       assertThat(first.boot()).isNotZero();

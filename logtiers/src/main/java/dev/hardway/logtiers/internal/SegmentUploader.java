@@ -173,20 +173,22 @@ final class SegmentUploader {
               + status + " " + (e.awsErrorDetails() != null ? e.awsErrorDetails().errorCode() : "") + "); "
               + "segments are kept on disk", true);
         }
-        retryLater(e);
+        retryLater(segment, e);
       } catch (IOException | RuntimeException e) {
         // An interrupt from close() surfaces as AbortedException or ClosedByInterruptException: not a failure.
         if (stopping) {
           break;
         }
-        retryLater(e);
+        retryLater(segment, e);
       }
     }
     queue.addFirst(segment);
     return false;
   }
 
-  private void retryLater(Exception e) {
+  private void retryLater(Path segment, Exception e) {
+    // An outage keeps the uploader in this loop: the delivery target is checked here too.
+    checkLate(segment);
     failures++;
     counters.retried();
     context.failure(config.tier(), e);

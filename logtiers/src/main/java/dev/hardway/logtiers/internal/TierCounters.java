@@ -156,6 +156,16 @@ public final class TierCounters {
    * @return the stats
    */
   public TierStats snapshot() {
+    return snapshot(0);
+  }
+
+  /**
+   * A snapshot.
+   *
+   * @param queuedBytes bytes waiting in the ring now
+   * @return the stats
+   */
+  public TierStats snapshot(long queuedBytes) {
     long deliveredNow = delivered.get();
     EnumMap<DropReason, Long> drops = new EnumMap<>(DropReason.class);
     long droppedNow = 0;
@@ -176,6 +186,6 @@ public final class TierCounters {
     }
     return new TierStats(tier, appendedNow, deliveredNow, drops, Math.max(0, appendedNow - deliveredNow - droppedNow),
         retries.get(), l, diskBytes.get(), diskSegments.get(), recovered.get(), recoveredDelivered.get(),
-        recoveredDropped.get(), corruptRegions.get(), raised);
+        recoveredDropped.get(), corruptRegions.get(), queuedBytes, raised);
   }
 }
