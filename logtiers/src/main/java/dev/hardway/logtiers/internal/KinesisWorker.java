@@ -24,7 +24,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32C;
 import org.agrona.MutableDirectBuffer;
@@ -49,8 +48,8 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
  * The low tier: one background thread ({@code hardway-logtiers-low}) drains the ring into KPL aggregates and hands
- * PutRecords calls to at most {@link KinesisTier#maxRequestsInFlight()} sender threads
- * ({@code hardway-logtiers-low-put-N}, one more for the shard map).
+ * PutRecords calls to at most {@link KinesisTier#maxRequestsInFlight()} sender threads (virtual threads named
+ * {@code hardway-logtiers-low-put-N}, one more for the shard map).
  *
  * <p><b>Aggregates.</b> Frames are copied out of the ring (their CRC32C filled in) into one open {@link KplAggregate},
  * sealed when the next frame would take it over 1 MiB or when its oldest record has waited the linger. Its shard is
@@ -159,14 +158,11 @@ public final class KinesisWorker implements TierWorker {
     this.callTimeout = Duration.ofNanos(Math.min(KPL_REQUEST_TIMEOUT_NANOS, ttlNanos));
     this.shardRecordsPerSecond = SHARD_RECORDS_PER_SECOND * config.shardLimitPercent() / 100.0;
     this.shardBytesPerSecond = SHARD_BYTES_PER_SECOND * config.shardLimitPercent() / 100.0;
-    ThreadFactory base = context.threads();
-    AtomicInteger n = new AtomicInteger();
+    // Virtual threads, not the owner's factory: a virtual thread blocked in socket I/O is woken by an interrupt
+    // (the socket is closed, JEP 444), so close() can stop a call hanging on a partitioned network at its deadline.
     // One thread more than the calls in flight: the shard map's ListShards never waits behind PutRecords.
-    this.senders = Executors.newFixedThreadPool(config.maxRequestsInFlight() + 1, r -> {
-      Thread t = base.newThread(r);
-      t.setName("hardway-logtiers-low-put-" + n.incrementAndGet());
-      return t;
-    });
+    ThreadFactory virtual = Thread.ofVirtual().name("hardway-logtiers-low-put-", 1).factory();
+    this.senders = Executors.newFixedThreadPool(config.maxRequestsInFlight() + 1, virtual);
   }
 
   @Override
@@ -635,8 +631,10 @@ public final class KinesisWorker implements TierWorker {
     senders.shutdownNow();
     try {
       // Interrupted calls come back at once; a call that does not is counted CLOSED below.
-      senders.awaitTermination(Math.max(0, Math.min(1_000_000_000L, closeDeadline - now + 200_000_000L)),
-          TimeUnit.NANOSECONDS);
+      if (!senders.awaitTermination(1, TimeUnit.SECONDS)) {
+        context.failure(Tier.LOW, new IllegalStateException("a Kinesis call of stream '" + stream
+            + "' did not stop within 1 s of being interrupted at close"));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
