@@ -83,7 +83,12 @@ class LowTierTest {
       KinesisClient kinesis, Fresh fresh) throws Exception {
     String stream = fresh.stream(4);
     LogTiers tiers = tiers(low(kinesis, stream).build(), UnaryOperator.identity());
-    int n = appendConcurrently(tiers, 4, 1_000, 2_000);
+    int n = 0;
+    for (int burst = 0; burst < 8; burst++) {
+      // Bursts a few lingers apart: at least eight aggregates, so round-robin reaches every shard.
+      n += appendConcurrently(tiers, n, 4, 125, 400);
+      sleepMillis(60);
+    }
 
     awaitDelivered(tiers, n);
     Readback back = readAll(stream);
@@ -207,7 +212,9 @@ class LowTierTest {
     });
 
     kinesis.createStream(b -> b.streamName(stream).shardCount(1));
-    kinesis.waiter().waitUntilStreamExists(b -> b.streamName(stream));
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() ->
+        kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary().streamStatus()
+            == StreamStatus.ACTIVE);
     for (int i = 50; i < 60; i++) {
       auctions.append(payload(i, 50));
     }
@@ -364,14 +371,19 @@ class LowTierTest {
 
   /** Appends {@code each} records from each of {@code threads} threads, sizes up to {@code maxBytes}. */
   private static int appendConcurrently(LogTiers tiers, int threads, int each, int maxBytes) throws Exception {
+    return appendConcurrently(tiers, 0, threads, each, maxBytes);
+  }
+
+  private static int appendConcurrently(LogTiers tiers, int firstSeed, int threads, int each, int maxBytes)
+      throws Exception {
     LogType auctions = tiers.type("auction");
     List<Thread> all = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
-      int seed = t;
+      int seed = firstSeed + t * each;
       all.add(Thread.ofPlatform().start(() -> {
         SplittableRandom random = new SplittableRandom(seed);
         for (int i = 0; i < each; i++) {
-          assertThat(auctions.append(payload(seed * each + i, 4 + random.nextInt(maxBytes))))
+          assertThat(auctions.append(payload(seed + i, 4 + random.nextInt(maxBytes))))
               .isEqualTo(AppendResult.ACCEPTED);
         }
       }));
