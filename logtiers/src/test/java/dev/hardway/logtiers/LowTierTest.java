@@ -280,8 +280,65 @@ class LowTierTest {
     awaitDelivered(tiers, n);
     Readback back = readAll(stream);
     back.assertExactlyOnce(tiers.boot(), n);
-    assertThat(back.perShard).as("parents and children all hold records").hasSizeGreaterThan(2);
+    List<String> children = aws.kinesis().listShards(b -> b.streamName(stream)).shards().stream()
+        .filter(sh -> sh.sequenceNumberRange().endingSequenceNumber() == null).map(Shard::shardId).toList();
+    assertThat(children).hasSize(4);
+    assertThat(back.perShard.keySet()).as("the map was read again: every new shard is written, not only the two "
+        + "holding the old shards' hash keys").containsAll(children);
     assertThat(low(tiers).droppedTotal()).isZero();
+  }
+
+  @Test
+  void shardRateLimit_holdsAggregatesBack_untilTheBucketAllows_thenDeliversEverything(KinesisClient kinesis,
+      Fresh fresh) throws Exception {
+    String stream = fresh.stream(1);
+    // 1 % of a shard: 10,486 bytes and 10 records a second.
+    LogTiers tiers = tiers(low(kinesis, stream).shardLimitPercent(1).recordTtl(Duration.ofSeconds(30)).build(),
+        UnaryOperator.identity());
+    long start = System.nanoTime();
+    int n = 0;
+    for (int burst = 0; burst < 8; burst++) {
+      n += appendConcurrently(tiers, n, 1, 25, 100);
+      sleepMillis(40);
+    }
+
+    awaitDelivered(tiers, n);
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    // About 8 aggregates of 2-3 KB: the first second's worth goes at once, the rest at 10 KB/s.
+    assertThat(took).isGreaterThan(Duration.ofMillis(700));
+    assertThat(low(tiers).deliveryLatency().maxMicros()).isGreaterThan(500_000);
+    readAll(stream).assertExactlyOnce(tiers.boot(), n);
+  }
+
+  @Test
+  void undeliverable_pendingBytesStayBounded_theRingFills_andAppendsAreDroppedRingFull(KinesisClient kinesis,
+      Fresh fresh) throws Exception {
+    // No such stream: nothing is ever sent, so everything read from the ring stays pending in the worker.
+    LogTiers tiers = tiers(low(kinesis, fresh.name("stream")).maxRequestsInFlight(1).ringBytes(1 << 20)
+        .recordTtl(Duration.ofSeconds(60)).build(),
+        b -> b.maxRecordBytes(16 << 10).closeTimeout(Duration.ofMillis(200)));
+    LogType auctions = tiers.type("auction");
+    int payloadBytes = 8 << 10;
+    int accepted = 0;
+    for (int i = 0; i < 3_000; i++) {
+      if (auctions.append(payload(i, payloadBytes)) == AppendResult.ACCEPTED) {
+        accepted++;
+      }
+      if (i % 8 == 7) {
+        // Let the worker keep up, so that only its bound, not its speed, fills the ring.
+        sleepMillis(1);
+      }
+    }
+    int frame = LogRecords.HEADER_LENGTH + HOST.length() + "auction".length() + payloadBytes;
+    // The bound with one call in flight: 5 MiB per call plus one, i.e. 10 MiB; plus what the 1 MiB ring holds.
+    int bound = (10 << 20) / frame + 1 + (1 << 20) / frame;
+    TierStats s = low(tiers);
+    assertThat(s.dropped(DropReason.RING_FULL)).isPositive().isEqualTo(3_000 - accepted);
+    assertThat(accepted).isLessThanOrEqualTo(bound).isGreaterThan(bound / 2);
+    tiers.close();
+    s = low(tiers);
+    assertThat(s.dropped(DropReason.CLOSED)).isEqualTo(accepted);
+    assertThat(s.appended()).isEqualTo(s.delivered() + s.droppedTotal()).isEqualTo(3_000);
   }
 
   @Test
