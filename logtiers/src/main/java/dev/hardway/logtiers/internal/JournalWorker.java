@@ -306,7 +306,7 @@ public final class JournalWorker implements TierWorker {
   }
 
   private void clearQuotaAlarm() {
-    if (diskBytes.get() + batchLength <= config.diskQuotaBytes() / 4 * 3) {
+    if (diskBytes.get() + batchLength <= config.diskQuotaBytes() / 2) {
       context.alarm(counters, Alarm.Kind.DISK_QUOTA, "back under the disk quota in " + config.directory(), false);
     }
   }
