@@ -8,6 +8,8 @@ module dev.hardway.benchmarks {
   requires dev.hardway.pacing;
   requires dev.hardway.logtiers;
   requires com.github.luben.zstd_jni;
+  requires amazon.kinesis.client;
+  requires org.agrona;
   requires org.apache.logging.log4j;
   requires org.apache.logging.log4j.core;
   requires ch.qos.logback.classic;
