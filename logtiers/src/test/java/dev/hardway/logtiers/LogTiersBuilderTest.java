@@ -24,6 +24,8 @@ class LogTiersBuilderTest {
         .hasMessageContaining("region").hasMessageContaining("US_EAST");
     assertThatThrownBy(() -> LogTiers.builder().route("bad/type", Tier.MID))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bad/type");
+    assertThatThrownBy(() -> LogTiers.builder().timestampResolution(Duration.ofNanos(10)))
+        .hasMessageContaining("timestampResolution").hasMessageContaining("PT0.00000001S");
     assertThatThrownBy(() -> LogTiers.builder().maxRecordBytes(0)).hasMessageContaining("maxRecordBytes")
         .hasMessageContaining("0");
     assertThatThrownBy(() -> S3Tier.midBuilder().ringBytes(100_000)).hasMessageContaining("ringBytes")

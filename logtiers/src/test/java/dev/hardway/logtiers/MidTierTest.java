@@ -302,9 +302,12 @@ class MidTierTest {
   void wallClockSteppingBackwards_keepsKeysUnique() throws Exception {
     AtomicLong millis = new AtomicLong(Instant.parse("2026-11-28T10:59:59.900Z").toEpochMilli());
     InstantSource clock = () -> Instant.ofEpochMilli(millis.get());
+    Set<Long> clockMicros = new HashSet<>();
     try (LogTiers tiers = LogTiers.builder().region("us-east-1").host("box-1").clock(clock)
+        .timestampResolution(Duration.ZERO)
         .maxRecordBytes(16 << 10).mid(mid(s3, bucket).build()).route("auction", Tier.MID).build()) {
       for (int round = 0; round < 4; round++) {
+        clockMicros.add(millis.get() * 1_000);
         for (int i = 0; i < 100; i++) {
           tiers.type("auction").append(payload("auction", round * 100 + i));
         }
@@ -321,6 +324,8 @@ class MidTierTest {
     assertThat(contents.keys().stream().map(k -> ObjectKeys.parse(k).hour()).distinct()).hasSize(2);
     assertThat(contents.records()).hasSize(400);
     assertThat(contents.duplicates()).isEmpty();
+    // With timestampResolution(ZERO) every record carries the clock's value at its append, even a backward one.
+    assertThat(contents.records()).allSatisfy(r -> assertThat(clockMicros).contains(r.timestampMicros()));
   }
 
   @Test

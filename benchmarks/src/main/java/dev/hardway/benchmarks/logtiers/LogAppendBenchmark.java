@@ -44,9 +44,10 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * The append hot path: one 100-byte record into a logtiers ring ({@code LogType.append}), beside Log4j2's async
- * logger (LMAX Disruptor, 256 Ki slots) and Logback's {@code AsyncAppender} (256 Ki slots, never discarding) logging
- * a 100-character message, in the same run. Every consumer does the same work: it writes the records to a rolling
+ * The append hot path: one 100-byte record into a logtiers ring ({@code LogType.append}, default 1 ms timestamp
+ * resolution), beside Log4j2's async logger (LMAX Disruptor, 256 Ki slots; with its default clock, and with its
+ * {@code CachedClock}, the same kind of clock as logtiers' default) and Logback's {@code AsyncAppender} (256 Ki slots,
+ * never discarding) logging a 100-character message, in the same run. Every consumer does the same work: it writes the records to a rolling
  * local file that keeps one old file (for logtiers: the high tier's spool with a 256 MiB budget; its S3 endpoint
  * refuses connections, so uploads wait in backoff and the spool discards its oldest segments).
  *
@@ -72,7 +73,7 @@ public class LogAppendBenchmark {
   private static final String MESSAGE = "a".repeat(100);
   private static final byte[] RECORD = MESSAGE.getBytes(StandardCharsets.UTF_8);
 
-  @Param({"logtiers", "log4j2-async", "logback-async"})
+  @Param({"logtiers", "log4j2-async", "log4j2-async-cachedclock", "logback-async"})
   public String impl;
 
   private Path dir;
@@ -112,7 +113,11 @@ public class LogAppendBenchmark {
             .route("auction", Tier.HIGH).closeTimeout(Duration.ofSeconds(1)).build();
         type = tiers.type("auction");
       }
-      case "log4j2-async" -> {
+      case "log4j2-async", "log4j2-async-cachedclock" -> {
+        if (impl.endsWith("cachedclock")) {
+          // Log4j2's own cached clock (a thread updating the time every millisecond), like logtiers' default.
+          System.setProperty("log4j2.clock", "CachedClock");
+        }
         System.setProperty("log4j2.contextSelector",
             "org.apache.logging.log4j.core.async.AsyncLoggerContextSelector");
         System.setProperty("log4j2.asyncLoggerRingBufferSize", Integer.toString(256 * 1024));
@@ -162,7 +167,8 @@ public class LogAppendBenchmark {
         logbackLogger.addAppender(async);
         logbackQueue = async;
       }
-      default -> throw new IllegalArgumentException("impl must be logtiers, log4j2-async or logback-async, got " + impl);
+      default -> throw new IllegalArgumentException("impl must be logtiers, log4j2-async, log4j2-async-cachedclock or "
+          + "logback-async, got " + impl);
     }
   }
 
@@ -183,7 +189,7 @@ public class LogAppendBenchmark {
   boolean hasRoom() {
     return switch (impl) {
       case "logtiers" -> tiers.stats().tier(Tier.HIGH).orElseThrow().queuedBytes() < (1 << 20);
-      case "log4j2-async" -> log4jRing.getRemainingCapacity() > 200_000;
+      case "log4j2-async", "log4j2-async-cachedclock" -> log4jRing.getRemainingCapacity() > 200_000;
       default -> logbackQueue.getNumberOfElementsInQueue() < 50_000;
     };
   }
@@ -210,7 +216,7 @@ public class LogAppendBenchmark {
           outcomes.dropped++;
         }
       }
-      case "log4j2-async" -> {
+      case "log4j2-async", "log4j2-async-cachedclock" -> {
         log4j.info(MESSAGE);
         outcomes.accepted++;
       }
