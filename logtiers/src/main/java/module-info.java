@@ -8,6 +8,7 @@
 @SuppressWarnings("requires-transitive-automatic")
 module dev.hardway.logtiers {
   exports dev.hardway.logtiers;
+  exports dev.hardway.logtiers.logback;
 
   requires transitive org.jspecify;
   requires transitive org.agrona;
@@ -19,4 +20,8 @@ module dev.hardway.logtiers {
   requires software.amazon.awssdk.http;
   requires com.github.luben.zstd_jni;
   requires HdrHistogram;
+  // Optional: only the Logback appender uses them, and its API shows their types.
+  requires static transitive ch.qos.logback.classic;
+  requires static transitive ch.qos.logback.core;
+  requires static org.slf4j;
 }

@@ -12,8 +12,9 @@ public enum DropReason {
   EXPIRED,
   /** The high tier's spool reached its disk budget and its oldest segment was discarded. */
   SPOOL_FULL,
-  /** Skipped while reading a journal or spool back: a torn or corrupt frame (its CRC32C did not match). */
-  CORRUPT,
-  /** Still undelivered when {@link LogTiers#close()} reached its deadline, in a tier without a journal (low). */
+  /**
+   * Appended after {@link LogTiers#close()} began (lossy tiers), or neither delivered nor on local disk when close
+   * reached its deadline (in the low tier; in an S3 tier only when its disk refused the last writes).
+   */
   CLOSED
 }

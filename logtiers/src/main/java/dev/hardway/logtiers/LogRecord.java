@@ -35,6 +35,15 @@ public final class LogRecord {
   }
 
   /**
+   * Where the frame starts in the wrapped buffer.
+   *
+   * @return the offset
+   */
+  public int offset() {
+    return offset;
+  }
+
+  /**
    * The whole frame's length in bytes, header included.
    *
    * @return the length

@@ -81,9 +81,10 @@ public final class LogRecords {
    *
    * @param records valid records handed to the handler
    * @param corruptBytes bytes skipped because no valid frame started there (a torn tail or a damaged frame)
+   * @param corruptRegions runs of such bytes: each is one torn or damaged place
    * @param validBytes the length of the leading run of valid frames: where a torn tail starts
    */
-  public record ReadResult(long records, long corruptBytes, long validBytes) {}
+  public record ReadResult(long records, long corruptBytes, long corruptRegions, long validBytes) {}
 
   /**
    * Checks the frame at {@code offset}: a sane length that fits before {@code limit}, the version, name lengths and
@@ -130,6 +131,8 @@ public final class LogRecords {
     int at = offset;
     long records = 0;
     long corrupt = 0;
+    long regions = 0;
+    boolean inDamage = false;
     long validPrefix = -1;
     while (at < limit) {
       int frame = check(buffer, at, limit, crc);
@@ -137,15 +140,20 @@ public final class LogRecords {
         if (validPrefix < 0) {
           validPrefix = at - offset;
         }
+        if (!inDamage) {
+          regions++;
+          inDamage = true;
+        }
         corrupt++;
         at++;
         continue;
       }
+      inDamage = false;
       handler.onRecord(view.wrap(buffer, at));
       records++;
       at += frame;
     }
-    return new ReadResult(records, corrupt, validPrefix < 0 ? length : validPrefix);
+    return new ReadResult(records, corrupt, regions, validPrefix < 0 ? length : validPrefix);
   }
 
   /**

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.random.RandomGenerator;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.jspecify.annotations.Nullable;
@@ -105,8 +106,30 @@ public final class LogTiers implements SdkAutoCloseable {
       t.put(route.getKey(), new LogType(this, route.getKey(), hostBytes, routed));
     }
     this.types = Map.copyOf(t);
-    for (TierWorker w : wk.values()) {
-      w.start();
+    List<TierWorker> started = new ArrayList<>();
+    try {
+      for (TierWorker w : wk.values()) {
+        w.start();
+        started.add(w);
+      }
+    } catch (RuntimeException e) {
+      // A tier that cannot start (its directory is locked, say) must not leave the others' threads behind.
+      closed = true;
+      for (TierWorker w : started) {
+        w.close(System.nanoTime());
+      }
+      throw e;
+    }
+    // Started last: a constructor that throws leaves no thread behind.
+    if (b.timestampResolution.isZero()) {
+      this.ticker = null;
+    } else {
+      long resolution = b.timestampResolution.toNanos();
+      this.tickedMicros = readClockMicros();
+      Thread clockThread = Thread.ofPlatform().daemon().name("hardway-logtiers-clock")
+          .unstarted(() -> tick(resolution));
+      this.ticker = clockThread;
+      clockThread.start();
     }
     if (b.shutdownHook) {
       this.shutdownHook = new Thread(this::close, "hardway-logtiers-shutdown");
@@ -177,7 +200,7 @@ public final class LogTiers implements SdkAutoCloseable {
    */
   public LogTiersStats stats() {
     EnumMap<Tier, TierStats> m = new EnumMap<>(Tier.class);
-    channels.forEach((tier, c) -> m.put(tier, c.counters().snapshot()));
+    channels.forEach((tier, c) -> m.put(tier, c.counters().snapshot(c.ring().size())));
     return new LogTiersStats(m);
   }
 
@@ -235,6 +258,9 @@ public final class LogTiers implements SdkAutoCloseable {
         }
       }
       closeDone = true;
+      if (ticker != null) {
+        LockSupport.unpark(ticker);
+      }
       if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
         try {
           Runtime.getRuntime().removeShutdownHook(shutdownHook);
@@ -260,9 +286,43 @@ public final class LogTiers implements SdkAutoCloseable {
   }
 
   long nowMicros() {
-    Instant now = clock.instant();
-    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    return ticker != null ? tickedMicros : readClockMicros();
   }
+
+  /** The clock read exactly; on cloud VMs a clock read is tens of nanoseconds, the largest part of an append. */
+  private long readClockMicros() {
+    if (clock != SYSTEM) {
+      Instant now = clock.instant();
+      return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+    // The system clock without an Instant per append: wall time anchored to the monotonic clock, re-anchored every
+    // 100 ms (so NTP slews and steps show within that), allocating one anchor then.
+    Anchor a = anchor;
+    long nanos = System.nanoTime();
+    if (nanos - a.nanos > ANCHOR_NANOS) {
+      Instant now = Instant.now();
+      a = new Anchor(now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000, System.nanoTime());
+      anchor = a;
+    }
+    return a.micros + (nanos - a.nanos) / 1_000;
+  }
+
+  /** Keeps {@link #tickedMicros} current, once per timestamp resolution. */
+  private void tick(long resolutionNanos) {
+    while (!closed) {
+      Instant now = clock.instant();
+      tickedMicros = now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+      LockSupport.parkNanos(resolutionNanos);
+    }
+  }
+
+  private record Anchor(long micros, long nanos) {}
+
+  private static final InstantSource SYSTEM = InstantSource.system();
+  private static final long ANCHOR_NANOS = 100_000_000L;
+  private volatile Anchor anchor = new Anchor(0, System.nanoTime() - 2 * ANCHOR_NANOS);
+  private volatile long tickedMicros;
+  private final @Nullable Thread ticker;
 
   int maxRecordBytes() {
     return maxRecordBytes;
@@ -313,13 +373,14 @@ public final class LogTiers implements SdkAutoCloseable {
     private @Nullable S3Tier high;
     private final Map<String, List<Tier>> routes = new LinkedHashMap<>();
     private int maxRecordBytes = 1 << 20;
-    private InstantSource clock = InstantSource.system();
+    private InstantSource clock = SYSTEM;
     private @Nullable ThreadFactory threads;
     private LogTiersListener listener = LogTiersListener.NONE;
     private RandomGenerator random = new java.security.SecureRandom();
     private Duration closeTimeout = Duration.ofSeconds(10);
     private boolean shutdownHook;
     private long boot;
+    private Duration timestampResolution = Duration.ofMillis(1);
 
     private Builder() {}
 
@@ -498,6 +559,26 @@ public final class LogTiers implements SdkAutoCloseable {
         throw new IllegalArgumentException("closeTimeout must be between 0 and 10 min, got " + timeout);
       }
       this.closeTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How precise record timestamps are (default 1 ms). With a resolution, a background thread reads the clock once
+     * per resolution and appends read its value (one volatile read); with zero, every append reads the clock itself,
+     * to the microsecond — which on cloud VMs costs tens of nanoseconds, half of an append. Timestamps are never
+     * behind the clock by more than the resolution plus however long that thread waits for a core.
+     *
+     * @param resolution zero, or 10 µs to 1 s
+     * @return this builder
+     */
+    public Builder timestampResolution(Duration resolution) {
+      Objects.requireNonNull(resolution, "resolution");
+      if (!resolution.isZero() && (resolution.compareTo(Duration.ofNanos(10_000)) < 0
+          || resolution.compareTo(Duration.ofSeconds(1)) > 0)) {
+        throw new IllegalArgumentException("timestampResolution must be zero or between 10 µs and 1 s, got "
+            + resolution);
+      }
+      this.timestampResolution = resolution;
       return this;
     }
 

@@ -6,8 +6,8 @@ import java.util.Set;
 
 /**
  * One tier's counters at one moment. For the records appended by this instance,
- * {@code appended = delivered + dropped() + inFlight} always holds. Records found on disk at start-up, left by an
- * earlier run, are counted apart ({@link #recovered}, {@link #recoveredDelivered}).
+ * {@code appended = delivered + droppedTotal() + inFlight} always holds. Records found on disk at start-up, left by an
+ * earlier run, are counted apart ({@link #recovered}, {@link #recoveredDelivered}, {@link #recoveredDropped}).
  *
  * @param tier the tier
  * @param appended records routed to this tier by {@link LogType#append}, whatever became of them
@@ -20,11 +20,15 @@ import java.util.Set;
  * @param diskSegments segment files in the directory, the open one included
  * @param recovered records found on disk at start-up, written by an earlier run
  * @param recoveredDelivered of those, how many are delivered since
+ * @param recoveredDropped of those, how many the high tier discarded to stay within its disk budget
+ * @param corruptRegions torn or damaged regions skipped while reading segments back (a frame whose length, version
+ *     or CRC32C did not check out, up to the next valid frame); the records in them are lost
+ * @param queuedBytes bytes waiting in the tier's ring for its background thread
  * @param alarms alarms currently raised
  */
 public record TierStats(Tier tier, long appended, long delivered, Map<DropReason, Long> dropped, long inFlight,
     long retries, Latency deliveryLatency, long diskBytes, long diskSegments, long recovered, long recoveredDelivered,
-    Set<Alarm.Kind> alarms) {
+    long recoveredDropped, long corruptRegions, long queuedBytes, Set<Alarm.Kind> alarms) {
 
   /**
    * Copies the maps and sets.
@@ -40,6 +44,9 @@ public record TierStats(Tier tier, long appended, long delivered, Map<DropReason
    * @param diskSegments segments on disk
    * @param recovered records recovered at start-up
    * @param recoveredDelivered recovered records delivered
+   * @param recoveredDropped recovered records discarded
+   * @param corruptRegions damaged regions skipped
+   * @param queuedBytes bytes in the ring
    * @param alarms raised alarms
    */
   public TierStats {

@@ -27,6 +27,8 @@ public final class TierCounters {
   private final AtomicLong diskSegments = new AtomicLong();
   private final AtomicLong recovered = new AtomicLong();
   private final AtomicLong recoveredDelivered = new AtomicLong();
+  private final AtomicLong recoveredDropped = new AtomicLong();
+  private final AtomicLong corruptRegions = new AtomicLong();
   private final Histogram latency = new Histogram(3_600_000_000L * 24, 2);
   private final EnumSet<Alarm.Kind> alarms = EnumSet.noneOf(Alarm.Kind.class);
 
@@ -107,6 +109,24 @@ public final class TierCounters {
   }
 
   /**
+   * Recovered records discarded.
+   *
+   * @param n how many
+   */
+  public void recoveredDropped(long n) {
+    recoveredDropped.addAndGet(n);
+  }
+
+  /**
+   * Damaged regions skipped while reading a segment back.
+   *
+   * @param n how many
+   */
+  public void corruptRegions(long n) {
+    corruptRegions.addAndGet(n);
+  }
+
+  /**
    * One record's delivery latency.
    *
    * @param micros from its timestamp to confirmation; negative values (a clock step) count as zero
@@ -136,6 +156,16 @@ public final class TierCounters {
    * @return the stats
    */
   public TierStats snapshot() {
+    return snapshot(0);
+  }
+
+  /**
+   * A snapshot.
+   *
+   * @param queuedBytes bytes waiting in the ring now
+   * @return the stats
+   */
+  public TierStats snapshot(long queuedBytes) {
     long deliveredNow = delivered.get();
     EnumMap<DropReason, Long> drops = new EnumMap<>(DropReason.class);
     long droppedNow = 0;
@@ -155,6 +185,7 @@ public final class TierCounters {
       raised = Set.copyOf(alarms);
     }
     return new TierStats(tier, appendedNow, deliveredNow, drops, Math.max(0, appendedNow - deliveredNow - droppedNow),
-        retries.get(), l, diskBytes.get(), diskSegments.get(), recovered.get(), recoveredDelivered.get(), raised);
+        retries.get(), l, diskBytes.get(), diskSegments.get(), recovered.get(), recoveredDelivered.get(),
+        recoveredDropped.get(), corruptRegions.get(), queuedBytes, raised);
   }
 }
