@@ -5,108 +5,161 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.random.RandomGenerator;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.AbortIncompleteMultipartUpload;
 import software.amazon.awssdk.services.s3.model.BucketLifecycleConfiguration;
+import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
+import software.amazon.awssdk.services.s3.model.CopyObjectResponse;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.ExpirationStatus;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.LifecycleExpiration;
 import software.amazon.awssdk.services.s3.model.LifecycleRule;
 import software.amazon.awssdk.services.s3.model.LifecycleRuleFilter;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
-import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.NoncurrentVersionExpiration;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
- * Makes sure every object the high tier wrote to a source-region bucket reaches the main bucket within its SLA. S3
- * replication (Replication Time Control: 99.99 % within 15 minutes) normally does it; the watchdog lists each source
- * bucket's recent hour partitions ({@link ObjectKeys#hourPrefix}), compares them with the same partitions of the main
- * bucket (one listing each, not a HEAD per object), and copies any object older than the SLA that is missing or
- * different there (server-side {@code CopyObject}, issued to the main bucket's client: for a cross-region copy that is
- * the destination region's client). It can also enforce the lifecycle rules itself: delete an origin copy older than
- * {@code originExpiry} only once the main bucket holds the same object, and abort multipart uploads left incomplete.
+ * The high tier's replication helper: makes sure every object the high tier wrote to a source-region bucket reaches
+ * the main bucket within its SLA, whether or not S3 replication did its job, and (when switched on) cleans the source
+ * buckets up behind it.
  *
  * <pre>{@code
  * ReplicationWatchdog watchdog = ReplicationWatchdog.builder()
- *     .main(mainS3, "logs-main")
- *     .source(usWestS3, "logs-us-west-2").source(euWestS3, "logs-eu-west-1")
- *     .build();
- * watchdog.start();                         // a pass a minute; or call runOnce() from your scheduler
+ *     .source("logs-eu-west-1", euWestS3)          // one client per source region
+ *     .source("logs-ap-south-1", apSouthS3)
+ *     .main("logs-main", mainS3)                    // the main region's client
+ *     .replicationSla(Duration.ofMinutes(15))
+ *     .originExpiry(Duration.ofDays(3))             // delete origins once confirmed in main (off by default)
+ *     .abortIncompleteUploadsAfter(Duration.ofDays(1))
+ *     .listener(alarms)
+ *     .build()
+ *     .start();
+ * ...
+ * watchdog.close();
  * }</pre>
  *
- * <p>Thread-safe; {@link #runOnce()} passes never overlap. Failures are counted, told to the listener (alarms with
- * {@link Tier#HIGH}), and retried at the next pass, after a backoff with jitter when a pass failed.
+ * <p><b>A pass</b> ({@link #runOnce()}, or one turn of the background loop started by {@link #start()}) walks, for
+ * every source bucket and log type, the hour partitions ({@link ObjectKeys#hourPrefix}) of the last {@link #lookback}
+ * hours. It lists each partition of the source that holds objects, and the same partition of the main bucket once
+ * (one LIST per partition, shared by all sources — cheaper than a HEAD per object). An object present in main with
+ * the same size and ETag is confirmed. An object missing from main, or there with another size or ETag (a half or
+ * wrongly replicated copy), is left alone while younger than {@link #replicationSla} and copied by the watchdog
+ * after that (counted as late, {@link Alarm.Kind#DELIVERY_LATE} raised). Copying is idempotent: it copies exactly
+ * the version that was compared ({@code x-amz-copy-source-if-match}) to the same key.
+ *
+ * <p><b>Copies</b> are server-side {@code CopyObject} calls sent through the <em>main</em> bucket's client: AWS
+ * requires a cross-region copy to be sent to the destination's region, so that client must belong to the main
+ * region and its credentials must be allowed to read the source buckets. One {@code CopyObject} copies at most
+ * 5 GiB; larger objects are counted as failures and left to replication (high-tier segments are far smaller). A
+ * source object uploaded in parts has an ETag ({@code "…-N"}) that a copy does not reproduce, so the watchdog stores
+ * the source ETag in the copy's {@code x-amz-meta-hardway-source-etag} and compares that (one HEAD) instead.
+ *
+ * <p><b>Clean-up.</b> {@link #applyLifecycleRules} puts S3 lifecycle rules on the source buckets (expire origins,
+ * abort incomplete multipart uploads). Lifecycle expiry deletes origins whether or not they were replicated; the
+ * watchdog's own clean-up, switched on by {@link Builder#originExpiry} and {@link Builder#abortIncompleteUploadsAfter},
+ * deletes an origin copy only once a listing of the main bucket showed it present and equal, and never while the main
+ * bucket refuses or fails. On a versioned source bucket (replication needs versioning) a delete leaves a delete marker
+ * and a noncurrent version: the replication rule must not replicate delete markers (otherwise the object disappears
+ * from main too), and a {@code NoncurrentVersionExpiration} rule (which {@link #applyLifecycleRules} adds) frees the
+ * space.
+ *
+ * <p><b>Failures</b> never throw out of a pass: each failed S3 call is counted, told to the listener
+ * ({@link LogTiersListener#onFailure} with {@link Tier#HIGH}) and retried by a later pass. A failure of the main
+ * bucket ends the pass (everything else would fail too); a failure of one source bucket skips that bucket. 403 and
+ * NoSuchBucket raise {@link Alarm.Kind#DESTINATION_REFUSED} until a pass completes without them. The background loop
+ * waits {@link #interval} after a complete pass and an exponential backoff with jitter after an incomplete one, and
+ * survives every exception.
+ *
+ * <p><b>Memory:</b> the keys confirmed within the look-back window (so that each object is counted and its latency
+ * recorded once): about 150 bytes per object.
+ *
+ * <p><b>Thread safety:</b> thread-safe. Passes never overlap: {@link #runOnce()} waits for a running pass. The
+ * watchdog never closes the S3 clients it was given.
  */
 public final class ReplicationWatchdog implements SdkAutoCloseable {
-  private final S3Client mainS3;
-  private final String mainBucket;
+  /** The user metadata in which a copy of a multipart object keeps its source's ETag. */
+  static final String SOURCE_ETAG_METADATA = "hardway-source-etag";
+  /** The id of the lifecycle rule {@link #applyLifecycleRules} writes (and replaces on a later call). */
+  public static final String LIFECYCLE_RULE_ID = "hardway-logtiers-origin";
+  private static final long MAX_COPY_BYTES = 5L << 30;
+  private static final long HIGHEST_LATENCY_MICROS = Duration.ofDays(400).toNanos() / 1_000;
+
   private final List<Source> sources;
+  private final String mainBucket;
+  private final S3Client mainS3;
   private final String prefix;
-  private final Set<String> types;
-  private final Duration sla;
+  private final List<String> types;
+  private final Duration replicationSla;
   private final Duration lookback;
   private final Duration interval;
   private final @Nullable Duration originExpiry;
-  private final @Nullable Duration abortIncompleteAfter;
+  private final @Nullable Duration abortIncompleteUploadsAfter;
   private final InstantSource clock;
-  private final ThreadFactory threads;
+  private final @Nullable ThreadFactory threads;
   private final LogTiersListener listener;
   private final RandomGenerator random;
   private final Duration retryBase;
   private final Duration retryMax;
+  private final Duration closeTimeout;
 
-  private final Object passLock = new Object();
-  private final AtomicLong checked = new AtomicLong();
-  private final AtomicLong replicated = new AtomicLong();
-  private final AtomicLong copied = new AtomicLong();
-  private final AtomicLong late = new AtomicLong();
-  private final AtomicLong deletedOrigins = new AtomicLong();
-  private final AtomicLong abortedUploads = new AtomicLong();
-  private final AtomicLong failures = new AtomicLong();
-  private final AtomicLong passes = new AtomicLong();
-  private final Histogram latency = new Histogram(TimeUnit.DAYS.toMicros(30), 2);
-  private final Set<Alarm.Kind> raised = java.util.EnumSet.noneOf(Alarm.Kind.class);
+  private final ReentrantLock passLock = new ReentrantLock();
+  /** Source bucket + key of the objects confirmed in main, with their partition hour; guarded by passLock. */
+  private final Map<String, Instant> confirmed = new HashMap<>();
+  private final Totals totals = new Totals();
+  private final EnumSet<Alarm.Kind> alarms = EnumSet.noneOf(Alarm.Kind.class);
+  private final Object stateLock = new Object();
+  private final CountDownLatch stop = new CountDownLatch(1);
   private @Nullable Thread thread;
   private volatile boolean closed;
 
-  /** A source-region bucket and the client of its region. */
-  private record Source(S3Client s3, String bucket) {}
-
   private ReplicationWatchdog(Builder b) {
-    this.mainS3 = Objects.requireNonNull(b.mainS3);
+    this.sources = List.copyOf(b.sources.values());
     this.mainBucket = Objects.requireNonNull(b.mainBucket);
-    this.sources = List.copyOf(b.sources);
+    this.mainS3 = Objects.requireNonNull(b.mainS3);
     this.prefix = b.prefix;
-    this.types = Set.copyOf(b.types);
-    this.sla = b.sla;
+    this.types = List.copyOf(b.types);
+    this.replicationSla = b.replicationSla;
     this.lookback = b.lookback;
     this.interval = b.interval;
     this.originExpiry = b.originExpiry;
-    this.abortIncompleteAfter = b.abortIncompleteAfter;
+    this.abortIncompleteUploadsAfter = b.abortIncompleteUploadsAfter;
     this.clock = b.clock;
     this.threads = b.threads;
     this.listener = b.listener;
     this.random = b.random;
     this.retryBase = b.retryBase;
     this.retryMax = b.retryMax;
+    this.closeTimeout = b.closeTimeout;
   }
 
   /**
-   * A builder; {@link Builder#main} and at least one {@link Builder#source} are required.
+   * A builder; {@link Builder#source} (at least once) and {@link Builder#main} are required.
    *
    * @return a builder
    */
@@ -115,49 +168,88 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
   }
 
   /**
-   * What one pass did.
+   * A builder holding this watchdog's configuration, to build a changed copy.
    *
-   * @param checked source objects looked at
-   * @param replicated of those, already in the main bucket with the same size and ETag
-   * @param copied copied by the watchdog (late: older than the SLA and missing or different in the main bucket)
-   * @param pending missing from the main bucket but younger than the SLA: left to replication
-   * @param deletedOrigins origin copies deleted (older than the origin expiry, and confirmed in the main bucket)
-   * @param abortedUploads incomplete multipart uploads aborted
-   * @param failures requests that failed (retried at the next pass)
+   * @return a builder
    */
-  public record Pass(long checked, long replicated, long copied, long pending, long deletedOrigins,
-      long abortedUploads, long failures) {}
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
 
   /**
-   * Totals over every pass so far.
+   * One source-region bucket and the client of its region.
+   *
+   * @param bucket the bucket the high tier writes to
+   * @param s3 a client of that bucket's region
+   */
+  public record Source(String bucket, S3Client s3) {
+    /**
+     * Checks the parts.
+     *
+     * @param bucket the bucket
+     * @param s3 its client
+     */
+    public Source {
+      Objects.requireNonNull(bucket, "bucket");
+      Objects.requireNonNull(s3, "s3");
+    }
+  }
+
+  /**
+   * What one pass found and did.
+   *
+   * @param startedAt the watchdog clock's time when the pass started (the "now" that ages were measured against)
+   * @param complete true when every source and the main bucket answered every call (no failure)
+   * @param checked source objects examined
+   * @param replicatedBySource objects confirmed in main for the first time that the watchdog did not copy
+   * @param copied objects the watchdog copied to main
+   * @param mismatched objects found in main with another size or ETag than their source
+   * @param pending objects missing (or different) in main but younger than the SLA: left to replication for now
+   * @param lateObjects objects missing (or different) in main and older than the SLA: each one copied or tried
+   * @param deletedOrigins origin copies deleted after being confirmed in main
+   * @param abortedUploads stale multipart uploads aborted in source buckets
+   * @param failures S3 calls that failed (to be retried by a later pass)
+   * @param replicationLatency main LastModified minus source LastModified of the objects confirmed or copied in this
+   *     pass (S3 times have one-second resolution)
+   */
+  public record PassResult(Instant startedAt, boolean complete, long checked, long replicatedBySource, long copied,
+      long mismatched, long pending, long lateObjects, long deletedOrigins, long abortedUploads, long failures,
+      TierStats.Latency replicationLatency) {}
+
+  /**
+   * The watchdog's counters since it was built: the sums of every pass.
    *
    * @param passes passes run
-   * @param checked source objects looked at
-   * @param replicated found already replicated
-   * @param copied copied by the watchdog
-   * @param late found older than the SLA and not in the main bucket (each was copied, or will be at the next pass)
+   * @param incompletePasses passes that had at least one failure
+   * @param checked source objects examined, summed over passes (an object is examined once per pass)
+   * @param replicatedBySource objects found in main that the watchdog did not copy (each counted once)
+   * @param copied objects the watchdog copied
+   * @param mismatched times an object was found in main with another size or ETag
+   * @param lateObjects objects found missing or different in main after their SLA, summed over passes
    * @param deletedOrigins origin copies deleted
    * @param abortedUploads multipart uploads aborted
-   * @param failures failed requests
-   * @param replicationLatency from an object's last-modified time in the source bucket to that in the main bucket,
-   *     for objects found replicated
+   * @param failures failed S3 calls, plus failed passes of the background loop
+   * @param replicationLatency latency of every object confirmed or copied
    * @param alarms alarms currently raised
    */
-  public record Stats(long passes, long checked, long replicated, long copied, long late, long deletedOrigins,
-      long abortedUploads, long failures, TierStats.Latency replicationLatency, Set<Alarm.Kind> alarms) {
+  public record Stats(long passes, long incompletePasses, long checked, long replicatedBySource, long copied,
+      long mismatched, long lateObjects, long deletedOrigins, long abortedUploads, long failures,
+      TierStats.Latency replicationLatency, Set<Alarm.Kind> alarms) {
     /**
      * Copies the set.
      *
      * @param passes passes
+     * @param incompletePasses incomplete passes
      * @param checked checked
-     * @param replicated replicated
+     * @param replicatedBySource replicated by the source
      * @param copied copied
-     * @param late late
+     * @param mismatched mismatched
+     * @param lateObjects late objects
      * @param deletedOrigins deleted origins
      * @param abortedUploads aborted uploads
      * @param failures failures
      * @param replicationLatency latency
-     * @param alarms alarms
+     * @param alarms raised alarms
      */
     public Stats {
       alarms = Set.copyOf(alarms);
@@ -165,218 +257,595 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
   }
 
   /**
-   * Runs one pass now, on the calling thread (waiting for a pass in progress on another thread first).
+   * What {@link #applyLifecycleRules} did to one source bucket.
    *
-   * @return what it did
+   * @param bucket the source bucket
+   * @param applied true when S3 accepted the configuration
+   * @param statusCode the HTTP status of the refusal (for example 501 where lifecycle is not implemented), 200 when
+   *     applied, 0 when no answer came
+   * @param detail what happened, in words
    */
-  public Pass runOnce() {
-    synchronized (passLock) {
-      long[] n = new long[7];
-      Instant now = clock.instant();
-      boolean refused = false;
-      for (Source source : sources) {
-        try {
-          for (String type : typesOf(source)) {
-            for (Instant hour = now.minus(lookback).truncatedTo(ChronoUnit.HOURS); !hour.isAfter(now);
-                hour = hour.plus(1, ChronoUnit.HOURS)) {
-              partition(source, ObjectKeys.hourPrefix(prefix, type, hour), now, n);
-            }
-          }
-          if (abortIncompleteAfter != null) {
-            abortStale(source, now, n);
-          }
-        } catch (S3Exception e) {
-          n[6]++;
-          failed(e);
-          if (e.statusCode() == 403 || e.statusCode() == 404) {
-            refused = true;
-            alarm(Alarm.Kind.DESTINATION_REFUSED, "replication watchdog: " + e.statusCode() + " "
-                + (e.awsErrorDetails() != null ? e.awsErrorDetails().errorCode() : "") + " between s3://"
-                + source.bucket() + " and s3://" + mainBucket + "; no origin copy is deleted", true);
-          }
-        } catch (SdkException e) {
-          n[6]++;
-          failed(e);
-        }
-      }
-      if (!refused && n[6] == 0) {
-        alarm(Alarm.Kind.DESTINATION_REFUSED, "replication watchdog reaches every bucket again", false);
-      }
-      passes.incrementAndGet();
-      checked.addAndGet(n[0]);
-      replicated.addAndGet(n[1]);
-      copied.addAndGet(n[2]);
-      deletedOrigins.addAndGet(n[4]);
-      abortedUploads.addAndGet(n[5]);
-      failures.addAndGet(n[6]);
-      return new Pass(n[0], n[1], n[2], n[3], n[4], n[5], n[6]);
-    }
-  }
+  public record LifecycleOutcome(String bucket, boolean applied, int statusCode, String detail) {}
 
-  private Set<String> typesOf(Source source) {
-    if (!types.isEmpty()) {
-      return types;
+  /**
+   * Runs one pass now, on the calling thread (waiting for a pass already running to finish).
+   *
+   * @return what the pass found and did
+   * @throws IllegalStateException when the watchdog is closed
+   */
+  public PassResult runOnce() {
+    if (closed) {
+      throw new IllegalStateException("the replication watchdog is closed");
     }
-    Set<String> found = new LinkedHashSet<>();
-    for (CommonPrefix p : source.s3().listObjectsV2Paginator(b -> b.bucket(source.bucket()).prefix(prefix)
-        .delimiter("/")).commonPrefixes()) {
-      String name = p.prefix().substring(prefix.length());
-      found.add(name.endsWith("/") ? name.substring(0, name.length() - 1) : name);
-    }
-    return found;
-  }
-
-  private void partition(Source source, String partition, Instant now, long[] n) {
-    Map<String, S3Object> inMain = new HashMap<>();
-    for (S3Object o : mainS3.listObjectsV2Paginator(b -> b.bucket(mainBucket).prefix(partition)).contents()) {
-      inMain.put(o.key(), o);
-    }
-    for (S3Object o : source.s3().listObjectsV2Paginator(b -> b.bucket(source.bucket()).prefix(partition))
-        .contents()) {
-      n[0]++;
-      S3Object there = inMain.get(o.key());
-      boolean same = there != null && Objects.equals(there.size(), o.size())
-          && Objects.equals(there.eTag(), o.eTag());
-      if (same) {
-        n[1]++;
-        synchronized (latency) {
-          latency.recordValue(Math.max(0, Math.min(latency.getHighestTrackableValue(),
-              Duration.between(o.lastModified(), there.lastModified()).toNanos() / 1_000)));
-        }
-        if (originExpiry != null && Duration.between(o.lastModified(), now).compareTo(originExpiry) > 0) {
-          source.s3().deleteObject(b -> b.bucket(source.bucket()).key(o.key()));
-          n[4]++;
-        }
-        continue;
-      }
-      if (Duration.between(o.lastModified(), now).compareTo(sla) <= 0) {
-        n[3]++;
-        continue;
-      }
-      late.incrementAndGet();
-      alarm(Alarm.Kind.DELIVERY_LATE, "s3://" + source.bucket() + "/" + o.key() + " was not in s3://" + mainBucket
-          + " " + sla + " after it was written; the watchdog copies it", true);
-      mainS3.copyObject(b -> b.sourceBucket(source.bucket()).sourceKey(o.key()).destinationBucket(mainBucket)
-          .destinationKey(o.key()));
-      n[2]++;
-    }
-  }
-
-  private void abortStale(Source source, Instant now, long[] n) {
-    Duration after = Objects.requireNonNull(abortIncompleteAfter);
-    for (MultipartUpload u : source.s3().listMultipartUploadsPaginator(b -> b.bucket(source.bucket())).uploads()) {
-      if (u.initiated() != null && Duration.between(u.initiated(), now).compareTo(after) > 0) {
-        source.s3().abortMultipartUpload(b -> b.bucket(source.bucket()).key(u.key()).uploadId(u.uploadId()));
-        n[5]++;
-      }
+    passLock.lock();
+    try {
+      return pass();
+    } finally {
+      passLock.unlock();
     }
   }
 
   /**
-   * Puts lifecycle rules on every source bucket: origin copies expire after {@code expireAfter}, incomplete
-   * multipart uploads are aborted after {@code abortIncompleteAfter}. Unlike the watchdog's own origin deletion, S3's
-   * expiry does not check that the main bucket has the object: give it a margin well beyond the SLA.
+   * Starts the background loop on a thread from the thread factory: a pass every {@link #interval}, or after a
+   * backoff when a pass had failures.
    *
-   * @param expireAfter whole days, at least 1
-   * @param abortIncompleteAfter whole days, at least 1
-   * @return per source bucket, {@code "applied"} or the error S3 answered (a stand-in may not implement lifecycle)
+   * @return this watchdog
+   * @throws IllegalStateException when already started or closed
    */
-  public Map<String, String> applyLifecycleRules(Duration expireAfter, Duration abortIncompleteAfter) {
-    int expireDays = (int) expireAfter.toDays();
-    int abortDays = (int) abortIncompleteAfter.toDays();
-    if (expireDays < 1 || abortDays < 1) {
-      throw new IllegalArgumentException("lifecycle rules count whole days, at least 1; got expireAfter="
-          + expireAfter + ", abortIncompleteAfter=" + abortIncompleteAfter);
+  public ReplicationWatchdog start() {
+    synchronized (stateLock) {
+      if (closed) {
+        throw new IllegalStateException("the replication watchdog is closed");
+      }
+      if (thread != null) {
+        throw new IllegalStateException("the replication watchdog is already started");
+      }
+      ThreadFactory factory = threads != null ? threads : r -> {
+        Thread t = new Thread(r, "hardway-logtiers-replication-watchdog");
+        t.setDaemon(true);
+        return t;
+      };
+      Thread t = factory.newThread(this::loop);
+      if (t == null) {
+        throw new IllegalStateException("the thread factory returned no thread");
+      }
+      thread = t;
+      t.start();
     }
-    LifecycleRule rule = LifecycleRule.builder().id("hardway-logtiers-origin")
-        .filter(LifecycleRuleFilter.builder().prefix(prefix).build()).status(ExpirationStatus.ENABLED)
-        .expiration(LifecycleExpiration.builder().days(expireDays).build())
-        .abortIncompleteMultipartUpload(AbortIncompleteMultipartUpload.builder().daysAfterInitiation(abortDays).build())
+    return this;
+  }
+
+  /**
+   * Puts a lifecycle rule ({@link #LIFECYCLE_RULE_ID}, filtered on the prefix) on every source bucket: expire
+   * current versions after {@code expireOriginsAfterDays}, noncurrent versions a day after that, and abort multipart
+   * uploads left incomplete for {@code abortIncompleteAfterDays}. Other rules of the bucket are kept (S3 replaces a
+   * bucket's whole configuration, so this reads it first). Lifecycle expiry does not check replication: choose a
+   * number of days well above the replication SLA, or use {@link Builder#originExpiry} instead. A refusal is
+   * returned, not thrown; where S3 does not implement lifecycle, switch the watchdog's own clean-up on.
+   *
+   * @param expireOriginsAfterDays 1 to 3650 days
+   * @param abortIncompleteAfterDays 1 to 3650 days
+   * @return one outcome per source bucket, in the order they were configured
+   * @throws IllegalArgumentException when a number of days is out of range, naming it
+   */
+  public List<LifecycleOutcome> applyLifecycleRules(int expireOriginsAfterDays, int abortIncompleteAfterDays) {
+    checkDays("expireOriginsAfterDays", expireOriginsAfterDays);
+    checkDays("abortIncompleteAfterDays", abortIncompleteAfterDays);
+    LifecycleRule ours = LifecycleRule.builder()
+        .id(LIFECYCLE_RULE_ID)
+        .status(ExpirationStatus.ENABLED)
+        .filter(LifecycleRuleFilter.builder().prefix(prefix).build())
+        .expiration(LifecycleExpiration.builder().days(expireOriginsAfterDays).build())
+        .noncurrentVersionExpiration(NoncurrentVersionExpiration.builder().noncurrentDays(1).build())
+        .abortIncompleteMultipartUpload(AbortIncompleteMultipartUpload.builder()
+            .daysAfterInitiation(abortIncompleteAfterDays).build())
         .build();
-    Map<String, String> outcome = new java.util.LinkedHashMap<>();
-    for (Source source : sources) {
+    List<LifecycleOutcome> outcomes = new ArrayList<>();
+    for (Source s : sources) {
       try {
-        source.s3().putBucketLifecycleConfiguration(b -> b.bucket(source.bucket())
-            .lifecycleConfiguration(BucketLifecycleConfiguration.builder().rules(rule).build()));
-        outcome.put(source.bucket(), "applied");
+        List<LifecycleRule> rules = new ArrayList<>();
+        for (LifecycleRule r : existingRules(s)) {
+          if (!LIFECYCLE_RULE_ID.equals(r.id())) {
+            rules.add(r);
+          }
+        }
+        rules.add(ours);
+        s.s3().putBucketLifecycleConfiguration(r -> r.bucket(s.bucket())
+            .lifecycleConfiguration(BucketLifecycleConfiguration.builder().rules(rules).build()));
+        outcomes.add(new LifecycleOutcome(s.bucket(), true, 200, "rule " + LIFECYCLE_RULE_ID + " applied to s3://"
+            + s.bucket() + "/" + prefix));
       } catch (SdkException e) {
-        outcome.put(source.bucket(), e.getMessage());
+        int status = e instanceof AwsServiceException a ? a.statusCode() : 0;
+        String why = status == 501
+            ? "S3 here does not implement lifecycle configuration; switch on originExpiry and "
+                + "abortIncompleteUploadsAfter to have the watchdog clean up instead"
+            : "refused: " + e.getMessage();
+        outcomes.add(new LifecycleOutcome(s.bucket(), false, status, "s3://" + s.bucket() + ": " + why));
+        failure(e);
       }
     }
-    return outcome;
+    return List.copyOf(outcomes);
   }
 
-  /** Starts the background loop (a pass now, then one per interval). Idempotent. */
-  public synchronized void start() {
-    if (thread != null || closed) {
-      return;
-    }
-    Thread t = threads.newThread(this::loop);
-    t.setName("hardway-logtiers-replication-watchdog");
-    thread = t;
-    t.start();
-  }
-
-  private void loop() {
-    int failedPasses = 0;
-    while (!closed) {
-      long wait;
-      try {
-        Pass pass = runOnce();
-        failedPasses = pass.failures() > 0 ? failedPasses + 1 : 0;
-      } catch (RuntimeException e) {
-        failedPasses++;
-        failed(e);
+  private List<LifecycleRule> existingRules(Source s) {
+    try {
+      return s.s3().getBucketLifecycleConfiguration(r -> r.bucket(s.bucket())).rules();
+    } catch (AwsServiceException e) {
+      if (e.statusCode() == 404 && "NoSuchLifecycleConfiguration".equals(errorCode(e))) {
+        return List.of();
       }
-      if (failedPasses == 0) {
-        wait = interval.toMillis();
-      } else {
-        long doubled = retryBase.toMillis() << Math.min(20, failedPasses - 1);
-        long cap = Math.max(1, Math.min(retryMax.toMillis(), doubled));
-        wait = cap / 2 + (long) (random.nextDouble() * (cap - cap / 2));
-      }
-      try {
-        Thread.sleep(wait);
-      } catch (InterruptedException e) {
-        return;
-      }
+      throw e;
     }
   }
 
   /**
-   * Totals so far.
+   * The counters since the watchdog was built.
    *
    * @return a snapshot
    */
   public Stats stats() {
-    TierStats.Latency l;
-    synchronized (latency) {
-      l = new TierStats.Latency(latency.getTotalCount(), latency.getValueAtPercentile(50),
-          latency.getValueAtPercentile(99), latency.getValueAtPercentile(99.9), latency.getMaxValue());
+    Set<Alarm.Kind> raised;
+    synchronized (alarms) {
+      raised = Set.copyOf(alarms);
     }
-    Set<Alarm.Kind> alarms;
-    synchronized (raised) {
-      alarms = Set.copyOf(raised);
-    }
-    return new Stats(passes.get(), checked.get(), replicated.get(), copied.get(), late.get(), deletedOrigins.get(),
-        abortedUploads.get(), failures.get(), l, alarms);
+    return totals.snapshot(raised);
   }
 
-  private void alarm(Alarm.Kind kind, String message, boolean raise) {
-    boolean changed;
-    synchronized (raised) {
-      changed = raise ? raised.add(kind) : raised.remove(kind);
+  /**
+   * The source buckets and their clients.
+   *
+   * @return the sources, in the order configured
+   */
+  public List<Source> sources() {
+    return sources;
+  }
+
+  /**
+   * The main bucket.
+   *
+   * @return its name
+   */
+  public String mainBucket() {
+    return mainBucket;
+  }
+
+  /**
+   * The key prefix of the high tier.
+   *
+   * @return {@code ""} or a prefix ending in {@code /}
+   */
+  public String prefix() {
+    return prefix;
+  }
+
+  /**
+   * The log types watched.
+   *
+   * @return the types; empty when they are discovered from the source buckets on every pass
+   */
+  public List<String> types() {
+    return types;
+  }
+
+  /**
+   * How old an object may get before the watchdog copies it if replication has not.
+   *
+   * @return the SLA
+   */
+  public Duration replicationSla() {
+    return replicationSla;
+  }
+
+  /**
+   * How far back each pass looks: the hour partitions from {@code now - lookback} to now.
+   *
+   * @return the look-back
+   */
+  public Duration lookback() {
+    return lookback;
+  }
+
+  /**
+   * The wait between two complete passes of the background loop.
+   *
+   * @return the interval
+   */
+  public Duration interval() {
+    return interval;
+  }
+
+  /**
+   * The age (by source LastModified) at which an origin copy confirmed in main is deleted.
+   *
+   * @return the age, or empty when the watchdog deletes nothing
+   */
+  public Optional<Duration> originExpiry() {
+    return Optional.ofNullable(originExpiry);
+  }
+
+  /**
+   * The age at which an incomplete multipart upload in a source bucket is aborted.
+   *
+   * @return the age, or empty when the watchdog aborts nothing
+   */
+  public Optional<Duration> abortIncompleteUploadsAfter() {
+    return Optional.ofNullable(abortIncompleteUploadsAfter);
+  }
+
+  /**
+   * Stops the background loop: a running pass stops at the next partition, and the thread is waited for up to the
+   * close timeout (then interrupted). Idempotent; never throws. The S3 clients stay open.
+   */
+  @Override
+  public void close() {
+    Thread t;
+    synchronized (stateLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      t = thread;
     }
-    if (changed) {
+    stop.countDown();
+    if (t == null || t == Thread.currentThread()) {
+      return;
+    }
+    try {
+      t.join(Math.max(1, closeTimeout.toMillis()));
+      if (t.isAlive()) {
+        t.interrupt();
+        t.join(1_000);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    List<String> names = sources.stream().map(Source::bucket).toList();
+    return "ReplicationWatchdog[" + names + " -> " + mainBucket + " prefix='" + prefix + "' types="
+        + (types.isEmpty() ? "discovered" : types) + " sla=" + replicationSla + " lookback=" + lookback
+        + " interval=" + interval + " originExpiry=" + originExpiry + " abortUploadsAfter="
+        + abortIncompleteUploadsAfter + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // The background loop
+
+  private void loop() {
+    int incompleteInRow = 0;
+    while (!closed) {
+      long waitMillis;
       try {
-        listener.onAlarm(new Alarm(Tier.HIGH, kind, message, raise, clock.instant()));
-      } catch (RuntimeException ignored) {
-        // A listener's failure must not stop the watchdog.
+        PassResult r = runOnce();
+        incompleteInRow = r.complete() ? 0 : incompleteInRow + 1;
+      } catch (RuntimeException e) {
+        // A bug or a closed watchdog; either way the loop must not die while it is open.
+        if (closed) {
+          break;
+        }
+        totals.failures.incrementAndGet();
+        failure(e);
+        incompleteInRow++;
+      }
+      waitMillis = incompleteInRow == 0 ? interval.toMillis() : backoffMillis(incompleteInRow);
+      try {
+        if (stop.await(waitMillis, TimeUnit.MILLISECONDS)) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        break;
       }
     }
   }
 
-  private void failed(Throwable e) {
+  /** Equal jitter: half the doubled wait for sure, the other half at random, so retries neither stampede nor lag. */
+  private long backoffMillis(int failures) {
+    long doubled = retryBase.toMillis() << Math.min(30, failures - 1);
+    long cap = Math.max(1, Math.min(retryMax.toMillis(), doubled));
+    return cap / 2 + (long) (random.nextDouble() * (cap - cap / 2));
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // One pass
+
+  /** The counts of one pass; used by the pass's thread only. */
+  private static final class PassCounts {
+    long checked;
+    long replicatedBySource;
+    long copied;
+    long mismatched;
+    long pending;
+    long late;
+    long deletedOrigins;
+    long abortedUploads;
+    long failures;
+    boolean refused;
+    boolean mainFailed;
+    final Histogram latency = new Histogram(HIGHEST_LATENCY_MICROS, 2);
+    @Nullable String firstLateKey;
+  }
+
+  private PassResult pass() {
+    Instant now = clock.instant();
+    Instant firstHour = now.minus(lookback).truncatedTo(ChronoUnit.HOURS);
+    Instant lastHour = now.truncatedTo(ChronoUnit.HOURS);
+    PassCounts p = new PassCounts();
+    Map<String, Map<String, S3Object>> mainPartitions = new HashMap<>();
+    sources:
+    for (Source source : sources) {
+      List<String> watched;
+      try {
+        watched = types.isEmpty() ? discoverTypes(source) : types;
+      } catch (SdkException e) {
+        sourceFailure(p, source, "listing log types", e);
+        continue;
+      }
+      for (String type : watched) {
+        for (Instant hour = firstHour; !hour.isAfter(lastHour); hour = hour.plus(1, ChronoUnit.HOURS)) {
+          if (closed) {
+            break sources;
+          }
+          String partition = ObjectKeys.hourPrefix(prefix, type, hour);
+          List<S3Object> objects;
+          try {
+            objects = list(source.s3(), source.bucket(), partition);
+          } catch (SdkException e) {
+            sourceFailure(p, source, "listing " + partition, e);
+            continue sources;
+          }
+          if (objects.isEmpty()) {
+            continue;
+          }
+          Map<String, S3Object> inMain = mainPartitions.get(partition);
+          if (inMain == null) {
+            try {
+              inMain = new HashMap<>();
+              for (S3Object o : list(mainS3, mainBucket, partition)) {
+                inMain.put(o.key(), o);
+              }
+              mainPartitions.put(partition, inMain);
+            } catch (SdkException e) {
+              mainFailure(p, "listing " + partition, e);
+              break sources;
+            }
+          }
+          for (S3Object o : objects) {
+            check(source, hour, o, inMain, now, p);
+            if (p.mainFailed) {
+              break sources;
+            }
+          }
+        }
+      }
+      if (abortIncompleteUploadsAfter != null && !closed) {
+        abortStaleUploads(source, now.minus(abortIncompleteUploadsAfter), p);
+      }
+    }
+    confirmed.values().removeIf(hour -> hour.isBefore(firstHour));
+    boolean complete = p.failures == 0 && !closed;
+    if (complete && !p.refused) {
+      alarm(Alarm.Kind.DESTINATION_REFUSED, false, "every bucket answered again");
+    }
+    if (p.late > 0) {
+      alarm(Alarm.Kind.DELIVERY_LATE, true, p.late + " object(s) were still missing from s3://" + mainBucket
+          + " (or different there) after the replication SLA of " + replicationSla + ", e.g. " + p.firstLateKey
+          + "; the watchdog copied " + p.copied);
+    } else if (complete) {
+      alarm(Alarm.Kind.DELIVERY_LATE, false, "no object older than the replication SLA is missing from s3://"
+          + mainBucket);
+    }
+    TierStats.Latency latency = latency(p.latency);
+    totals.add(p, complete);
+    return new PassResult(now, complete, p.checked, p.replicatedBySource, p.copied, p.mismatched, p.pending, p.late,
+        p.deletedOrigins, p.abortedUploads, p.failures, latency);
+  }
+
+  private void check(Source source, Instant hour, S3Object src, Map<String, S3Object> inMain, Instant now,
+      PassCounts p) {
+    p.checked++;
+    String id = source.bucket() + '/' + src.key();
+    Duration age = Duration.between(src.lastModified(), now);
+    S3Object dst = inMain.get(src.key());
+    if (dst != null) {
+      Boolean same = sameContent(src, dst, p);
+      if (same == null) {
+        return;
+      }
+      if (same) {
+        if (confirmed.putIfAbsent(id, hour) == null) {
+          p.replicatedBySource++;
+          p.latency.recordValue(latencyMicros(src.lastModified(), dst.lastModified()));
+        }
+        if (originExpiry != null && age.compareTo(originExpiry) >= 0) {
+          deleteOrigin(source, src, id, p);
+        }
+        return;
+      }
+      p.mismatched++;
+    }
+    confirmed.remove(id);
+    if (age.compareTo(replicationSla) < 0) {
+      p.pending++;
+      return;
+    }
+    p.late++;
+    if (p.firstLateKey == null) {
+      p.firstLateKey = "s3://" + source.bucket() + "/" + src.key();
+    }
+    copy(source, hour, src, id, p);
+  }
+
+  /** True when equal, false when different, null when it could not be told (a failure, already counted). */
+  private @Nullable Boolean sameContent(S3Object src, S3Object dst, PassCounts p) {
+    if (!Objects.equals(src.size(), dst.size())) {
+      return false;
+    }
+    if (Objects.equals(src.eTag(), dst.eTag())) {
+      return true;
+    }
+    if (!isMultipartETag(src.eTag())) {
+      return false;
+    }
+    // A copy of a multipart object gets a whole-object ETag; the watchdog's copies say what their source's was.
+    try {
+      HeadObjectResponse head = mainS3.headObject(r -> r.bucket(mainBucket).key(dst.key()));
+      return unquote(src.eTag()).equals(head.metadata().get(SOURCE_ETAG_METADATA));
+    } catch (SdkException e) {
+      mainFailure(p, "reading " + dst.key(), e);
+      return null;
+    }
+  }
+
+  private void copy(Source source, Instant hour, S3Object src, String id, PassCounts p) {
+    if (src.size() != null && src.size() > MAX_COPY_BYTES) {
+      p.failures++;
+      failure(new LogTiersException("s3://" + source.bucket() + "/" + src.key() + " is " + src.size()
+          + " bytes; one CopyObject copies at most 5 GiB, so the watchdog leaves it to replication", false, null));
+      return;
+    }
+    CopyObjectRequest.Builder request = CopyObjectRequest.builder()
+        .sourceBucket(source.bucket()).sourceKey(src.key())
+        .destinationBucket(mainBucket).destinationKey(src.key())
+        // Copy exactly the version that was compared; a changed source is seen by the next pass.
+        .copySourceIfMatch(src.eTag());
+    if (isMultipartETag(src.eTag())) {
+      HeadObjectResponse head;
+      try {
+        head = source.s3().headObject(r -> r.bucket(source.bucket()).key(src.key()));
+      } catch (SdkException e) {
+        sourceFailure(p, source, "reading " + src.key(), e);
+        return;
+      }
+      Map<String, String> metadata = new HashMap<>(head.metadata());
+      metadata.put(SOURCE_ETAG_METADATA, unquote(src.eTag()));
+      request.metadataDirective(MetadataDirective.REPLACE).metadata(metadata)
+          .contentType(head.contentType()).contentEncoding(head.contentEncoding())
+          .contentDisposition(head.contentDisposition()).cacheControl(head.cacheControl());
+    }
+    CopyObjectResponse copied;
+    try {
+      copied = mainS3.copyObject(request.build());
+    } catch (AwsServiceException e) {
+      String code = errorCode(e);
+      if ("NoSuchKey".equals(code) || e.statusCode() == 412) {
+        // Deleted or overwritten in the source since the listing: nothing to copy in this pass.
+        p.failures++;
+        failure(e);
+        return;
+      }
+      mainFailure(p, "copying s3://" + source.bucket() + "/" + src.key(), e);
+      return;
+    } catch (SdkException e) {
+      mainFailure(p, "copying s3://" + source.bucket() + "/" + src.key(), e);
+      return;
+    }
+    p.copied++;
+    confirmed.put(id, hour);
+    Instant at = copied.copyObjectResult() != null && copied.copyObjectResult().lastModified() != null
+        ? copied.copyObjectResult().lastModified() : clock.instant();
+    p.latency.recordValue(latencyMicros(src.lastModified(), at));
+  }
+
+  private void deleteOrigin(Source source, S3Object src, String id, PassCounts p) {
+    try {
+      source.s3().deleteObject(r -> r.bucket(source.bucket()).key(src.key()));
+      p.deletedOrigins++;
+      confirmed.remove(id);
+    } catch (SdkException e) {
+      sourceFailure(p, source, "deleting the origin " + src.key(), e);
+    }
+  }
+
+  private void abortStaleUploads(Source source, Instant initiatedBefore, PassCounts p) {
+    String keyMarker = null;
+    String uploadIdMarker = null;
+    try {
+      while (!closed) {
+        String km = keyMarker;
+        String um = uploadIdMarker;
+        ListMultipartUploadsResponse page = source.s3().listMultipartUploads(r -> r.bucket(source.bucket())
+            .prefix(prefix.isEmpty() ? null : prefix).keyMarker(km).uploadIdMarker(um));
+        for (MultipartUpload u : page.uploads()) {
+          if (u.initiated() != null && u.initiated().isBefore(initiatedBefore)) {
+            try {
+              source.s3().abortMultipartUpload(r -> r.bucket(source.bucket()).key(u.key()).uploadId(u.uploadId()));
+              p.abortedUploads++;
+            } catch (AwsServiceException e) {
+              if (!"NoSuchUpload".equals(errorCode(e))) {
+                sourceFailure(p, source, "aborting the upload of " + u.key(), e);
+              }
+            }
+          }
+        }
+        if (!Boolean.TRUE.equals(page.isTruncated())) {
+          return;
+        }
+        keyMarker = page.nextKeyMarker();
+        uploadIdMarker = page.nextUploadIdMarker();
+      }
+    } catch (SdkException e) {
+      sourceFailure(p, source, "listing multipart uploads", e);
+    }
+  }
+
+  private List<String> discoverTypes(Source source) {
+    List<String> found = new ArrayList<>();
+    String token = null;
+    do {
+      String t = token;
+      ListObjectsV2Response page = source.s3().listObjectsV2(r -> r.bucket(source.bucket())
+          .prefix(prefix.isEmpty() ? null : prefix).delimiter("/").continuationToken(t));
+      for (CommonPrefix cp : page.commonPrefixes()) {
+        String name = cp.prefix().substring(prefix.length(), cp.prefix().length() - 1);
+        if (name.matches("[A-Za-z0-9._-]{1,255}")) {
+          found.add(name);
+        }
+      }
+      token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
+    } while (token != null);
+    return found;
+  }
+
+  private static List<S3Object> list(S3Client s3, String bucket, String partition) {
+    List<S3Object> all = new ArrayList<>();
+    ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(bucket).prefix(partition);
+    while (true) {
+      ListObjectsV2Response page = s3.listObjectsV2(request.build());
+      all.addAll(page.contents());
+      if (!Boolean.TRUE.equals(page.isTruncated()) || page.nextContinuationToken() == null) {
+        return all;
+      }
+      request.continuationToken(page.nextContinuationToken());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Failures and alarms
+
+  private void sourceFailure(PassCounts p, Source source, String what, SdkException e) {
+    p.failures++;
+    if (refused(e)) {
+      p.refused = true;
+      alarm(Alarm.Kind.DESTINATION_REFUSED, true, "source bucket s3://" + source.bucket() + " refuses " + what
+          + ": " + e.getMessage() + "; nothing is deleted while it does");
+    }
+    failure(e);
+  }
+
+  private void mainFailure(PassCounts p, String what, SdkException e) {
+    p.failures++;
+    p.mainFailed = true;
+    if (refused(e)) {
+      p.refused = true;
+      alarm(Alarm.Kind.DESTINATION_REFUSED, true, "main bucket s3://" + mainBucket + " refuses " + what + ": "
+          + e.getMessage() + "; origin copies are kept");
+    }
+    failure(e);
+  }
+
+  private void failure(Throwable e) {
     try {
       listener.onFailure(Tier.HIGH, e);
     } catch (RuntimeException ignored) {
@@ -384,83 +853,185 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
     }
   }
 
-  /** Stops the background loop (a pass in progress finishes its current request). Idempotent. */
-  @Override
-  public void close() {
-    Thread t;
-    synchronized (this) {
-      closed = true;
-      t = thread;
+  private void alarm(Alarm.Kind kind, boolean raised, String message) {
+    boolean changed;
+    synchronized (alarms) {
+      changed = raised ? alarms.add(kind) : alarms.remove(kind);
     }
-    if (t != null) {
-      t.interrupt();
+    if (changed) {
       try {
-        t.join(TimeUnit.SECONDS.toMillis(10));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        listener.onAlarm(new Alarm(Tier.HIGH, kind, message, raised, clock.instant()));
+      } catch (RuntimeException ignored) {
+        // A listener's failure must not stop the watchdog.
       }
     }
   }
 
-  @Override
-  public String toString() {
-    List<String> names = new ArrayList<>();
-    sources.forEach(s -> names.add(s.bucket()));
-    return "ReplicationWatchdog[" + names + " -> " + mainBucket + " sla=" + sla + " lookback=" + lookback + "]";
+  private static boolean refused(SdkException e) {
+    if (e instanceof AwsServiceException a) {
+      String code = errorCode(a);
+      return a.statusCode() == 403 || "NoSuchBucket".equals(code) || "AccessDenied".equals(code);
+    }
+    return false;
   }
 
-  /** Builds a {@link ReplicationWatchdog}; every setter checks its value. */
+  private static @Nullable String errorCode(AwsServiceException e) {
+    AwsErrorDetails d = e.awsErrorDetails();
+    return d == null ? null : d.errorCode();
+  }
+
+  private static boolean isMultipartETag(@Nullable String eTag) {
+    return eTag != null && eTag.indexOf('-') >= 0;
+  }
+
+  private static String unquote(@Nullable String eTag) {
+    if (eTag == null) {
+      return "";
+    }
+    return eTag.length() >= 2 && eTag.startsWith("\"") && eTag.endsWith("\"") ? eTag.substring(1, eTag.length() - 1)
+        : eTag;
+  }
+
+  private static long latencyMicros(Instant from, Instant to) {
+    long micros = ChronoUnit.MICROS.between(from, to);
+    return Math.min(Math.max(0, micros), HIGHEST_LATENCY_MICROS);
+  }
+
+  private static TierStats.Latency latency(Histogram h) {
+    return new TierStats.Latency(h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(99),
+        h.getValueAtPercentile(99.9), h.getMaxValue());
+  }
+
+  private static void checkDays(String option, int days) {
+    if (days < 1 || days > 3650) {
+      throw new IllegalArgumentException(option + " must be between 1 and 3650 days, got " + days);
+    }
+  }
+
+  /** The sums over passes. */
+  private static final class Totals {
+    final AtomicLong passes = new AtomicLong();
+    final AtomicLong incompletePasses = new AtomicLong();
+    final AtomicLong checked = new AtomicLong();
+    final AtomicLong replicatedBySource = new AtomicLong();
+    final AtomicLong copied = new AtomicLong();
+    final AtomicLong mismatched = new AtomicLong();
+    final AtomicLong late = new AtomicLong();
+    final AtomicLong deletedOrigins = new AtomicLong();
+    final AtomicLong abortedUploads = new AtomicLong();
+    final AtomicLong failures = new AtomicLong();
+    final Histogram latency = new Histogram(HIGHEST_LATENCY_MICROS, 2);
+
+    void add(PassCounts p, boolean complete) {
+      checked.addAndGet(p.checked);
+      replicatedBySource.addAndGet(p.replicatedBySource);
+      copied.addAndGet(p.copied);
+      mismatched.addAndGet(p.mismatched);
+      late.addAndGet(p.late);
+      deletedOrigins.addAndGet(p.deletedOrigins);
+      abortedUploads.addAndGet(p.abortedUploads);
+      failures.addAndGet(p.failures);
+      synchronized (latency) {
+        latency.add(p.latency);
+      }
+      if (!complete) {
+        incompletePasses.incrementAndGet();
+      }
+      passes.incrementAndGet();
+    }
+
+    Stats snapshot(Set<Alarm.Kind> alarms) {
+      TierStats.Latency l;
+      synchronized (latency) {
+        l = ReplicationWatchdog.latency(latency);
+      }
+      return new Stats(passes.get(), incompletePasses.get(), checked.get(), replicatedBySource.get(), copied.get(),
+          mismatched.get(), late.get(), deletedOrigins.get(), abortedUploads.get(), failures.get(), l, alarms);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Builds a {@link ReplicationWatchdog}; every setter checks its value, {@link #build()} checks combinations. */
   public static final class Builder {
-    private @Nullable S3Client mainS3;
+    private final Map<String, Source> sources = new LinkedHashMap<>();
     private @Nullable String mainBucket;
-    private final List<Source> sources = new ArrayList<>();
+    private @Nullable S3Client mainS3;
     private String prefix = "";
-    private final Set<String> types = new LinkedHashSet<>();
-    private Duration sla = Duration.ofMinutes(15);
+    private List<String> types = List.of();
+    private Duration replicationSla = Duration.ofMinutes(15);
     private Duration lookback = Duration.ofHours(24);
     private Duration interval = Duration.ofMinutes(1);
     private @Nullable Duration originExpiry;
-    private @Nullable Duration abortIncompleteAfter;
+    private @Nullable Duration abortIncompleteUploadsAfter;
     private InstantSource clock = InstantSource.system();
-    private ThreadFactory threads = r -> {
-      Thread t = new Thread(r);
-      t.setDaemon(true);
-      return t;
-    };
+    private @Nullable ThreadFactory threads;
     private LogTiersListener listener = LogTiersListener.NONE;
-    private RandomGenerator random = new java.util.SplittableRandom();
+    private RandomGenerator random = new java.security.SecureRandom();
     private Duration retryBase = Duration.ofSeconds(1);
     private Duration retryMax = Duration.ofMinutes(5);
+    private Duration closeTimeout = Duration.ofSeconds(10);
 
     private Builder() {}
 
+    private Builder(ReplicationWatchdog w) {
+      for (Source s : w.sources) {
+        sources.put(s.bucket(), s);
+      }
+      this.mainBucket = w.mainBucket;
+      this.mainS3 = w.mainS3;
+      this.prefix = w.prefix;
+      this.types = w.types;
+      this.replicationSla = w.replicationSla;
+      this.lookback = w.lookback;
+      this.interval = w.interval;
+      this.originExpiry = w.originExpiry;
+      this.abortIncompleteUploadsAfter = w.abortIncompleteUploadsAfter;
+      this.clock = w.clock;
+      this.threads = w.threads;
+      this.listener = w.listener;
+      this.random = w.random;
+      this.retryBase = w.retryBase;
+      this.retryMax = w.retryMax;
+      this.closeTimeout = w.closeTimeout;
+    }
+
     /**
-     * The main bucket and its region's client (required); copies are issued through it.
+     * Adds a source-region bucket (at least one is required).
      *
-     * @param s3 the main region's client
-     * @param bucket the main bucket
+     * @param bucket the bucket the high tier of that region writes to
+     * @param s3 a client of that bucket's region; the watchdog lists, reads and deletes through it
      * @return this builder
+     * @throws IllegalArgumentException when the name is not a bucket name or the bucket was added already
      */
-    public Builder main(S3Client s3, String bucket) {
+    public Builder source(String bucket, S3Client s3) {
+      checkBucket("source bucket", bucket);
+      Objects.requireNonNull(s3, "s3");
+      if (sources.containsKey(bucket)) {
+        throw new IllegalArgumentException("source bucket '" + bucket + "' is configured twice");
+      }
+      sources.put(bucket, new Source(bucket, s3));
+      return this;
+    }
+
+    /**
+     * The main bucket that every object must reach (required).
+     *
+     * @param bucket the bucket
+     * @param s3 a client of the main bucket's region: copies go through it, so it also needs read access to the
+     *     source buckets
+     * @return this builder
+     * @throws IllegalArgumentException when the name is not a bucket name
+     */
+    public Builder main(String bucket, S3Client s3) {
+      checkBucket("main bucket", bucket);
+      this.mainBucket = bucket;
       this.mainS3 = Objects.requireNonNull(s3, "s3");
-      this.mainBucket = checkBucket(bucket);
       return this;
     }
 
     /**
-     * A source-region bucket the high tier writes to, with its region's client (one or more required).
-     *
-     * @param s3 the source region's client
-     * @param bucket the source bucket
-     * @return this builder
-     */
-    public Builder source(S3Client s3, String bucket) {
-      sources.add(new Source(Objects.requireNonNull(s3, "s3"), checkBucket(bucket)));
-      return this;
-    }
-
-    /**
-     * The high tier's key prefix (default none).
+     * The high tier's key prefix (default none), as given to {@link S3Tier.Builder#prefix}.
      *
      * @param prefix {@code ""} or a prefix ending in {@code /}
      * @return this builder
@@ -471,77 +1042,87 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
     }
 
     /**
-     * The log types to watch (default: every top-level prefix found in each source bucket).
+     * The log types to watch. None (the default) discovers them on every pass, by listing the top-level prefixes
+     * (delimiter {@code /}) under the prefix of each source bucket.
      *
-     * @param types log type names
+     * @param types log type names, 1-255 characters of {@code [A-Za-z0-9._-]} each
      * @return this builder
      */
     public Builder types(String... types) {
+      List<String> list = new ArrayList<>();
       for (String t : types) {
-        this.types.add(ObjectKeys.checkType(Objects.requireNonNull(t, "type")));
+        ObjectKeys.checkType(Objects.requireNonNull(t, "type"));
+        if (!list.contains(t)) {
+          list.add(t);
+        }
       }
+      this.types = List.copyOf(list);
       return this;
     }
 
     /**
-     * How old an object may get before the watchdog copies it itself (default 15 minutes, replication's own
-     * target): 0 to 7 days.
+     * How old (by source LastModified) an object may get before the watchdog copies it, if replication has not
+     * (default 15 minutes, S3 Replication Time Control's target).
      *
-     * @param sla the replication SLA
+     * @param sla 1 s to 7 days
      * @return this builder
      */
-    public Builder sla(Duration sla) {
-      this.sla = range("sla", sla, Duration.ZERO, Duration.ofDays(7));
+    public Builder replicationSla(Duration sla) {
+      this.replicationSla = checkRange("replicationSla", sla, Duration.ofSeconds(1), Duration.ofDays(7));
       return this;
     }
 
     /**
-     * How many past hours of partitions each pass scans (default 24 h): 1 h to 30 days.
+     * How far back each pass looks (default 24 hours): the hour partitions from {@code now - lookback} to now.
+     * Objects in older partitions are no longer watched.
      *
-     * @param lookback the window
+     * @param lookback 1 hour to 90 days
      * @return this builder
      */
     public Builder lookback(Duration lookback) {
-      this.lookback = range("lookback", lookback, Duration.ofHours(1), Duration.ofDays(30));
+      this.lookback = checkRange("lookback", lookback, Duration.ofHours(1), Duration.ofDays(90));
       return this;
     }
 
     /**
-     * The time between passes of the background loop (default 1 minute): 1 s to 1 day.
+     * The wait between complete passes of the background loop (default 1 minute).
      *
-     * @param interval the interval
+     * @param interval 10 ms to 1 day
      * @return this builder
      */
     public Builder interval(Duration interval) {
-      this.interval = range("interval", interval, Duration.ofSeconds(1), Duration.ofDays(1));
+      this.interval = checkRange("interval", interval, Duration.ofMillis(10), Duration.ofDays(1));
       return this;
     }
 
     /**
-     * Delete origin copies older than this once the main bucket holds the same object (default: never delete).
+     * Switches on the deletion of origin copies: an object at least this old (by source LastModified) is deleted
+     * from its source bucket once a listing of the main bucket showed it present with the same size and ETag. Off
+     * by default. Must be shorter than the look-back, or no object would ever be seen old enough.
      *
-     * @param expiry 0 to 365 days
+     * @param age 1 minute to 90 days
      * @return this builder
      */
-    public Builder originExpiry(Duration expiry) {
-      this.originExpiry = range("originExpiry", expiry, Duration.ZERO, Duration.ofDays(365));
+    public Builder originExpiry(Duration age) {
+      this.originExpiry = checkRange("originExpiry", age, Duration.ofMinutes(1), Duration.ofDays(90));
       return this;
     }
 
     /**
-     * Abort multipart uploads in the source buckets started longer ago than this (default: leave them).
+     * Switches on aborting multipart uploads (under the prefix) of the source buckets initiated at least this long
+     * ago: what a high-tier writer killed mid-upload leaves behind, and pays storage for. Off by default.
      *
-     * @param after 1 minute to 365 days
+     * @param age 1 minute to 90 days
      * @return this builder
      */
-    public Builder abortIncompleteUploadsAfter(Duration after) {
-      this.abortIncompleteAfter = range("abortIncompleteUploadsAfter", after, Duration.ofMinutes(1),
-          Duration.ofDays(365));
+    public Builder abortIncompleteUploadsAfter(Duration age) {
+      this.abortIncompleteUploadsAfter = checkRange("abortIncompleteUploadsAfter", age, Duration.ofMinutes(1),
+          Duration.ofDays(90));
       return this;
     }
 
     /**
-     * The clock that ages objects against their S3 last-modified times (default the system clock).
+     * The wall clock that ages are measured with against S3's LastModified (default the system clock).
      *
      * @param clock the clock
      * @return this builder
@@ -552,7 +1133,8 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
     }
 
     /**
-     * Makes the background thread (default a daemon thread).
+     * Makes the background loop's thread (default: a daemon platform thread named
+     * {@code hardway-logtiers-replication-watchdog}).
      *
      * @param threads the factory
      * @return this builder
@@ -563,9 +1145,10 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
     }
 
     /**
-     * Hears alarms ({@code DELIVERY_LATE}, {@code DESTINATION_REFUSED}) and failures.
+     * Hears alarms ({@link Tier#HIGH}: {@link Alarm.Kind#DELIVERY_LATE}, {@link Alarm.Kind#DESTINATION_REFUSED}) and
+     * failures (default: nobody; they are in {@link #stats()} either way).
      *
-     * @param listener the listener
+     * @param listener the listener, called on the pass's thread
      * @return this builder
      */
     public Builder listener(LogTiersListener listener) {
@@ -574,7 +1157,7 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
     }
 
     /**
-     * Randomness for the backoff jitter.
+     * Randomness for the backoff jitter (default a {@link java.security.SecureRandom}).
      *
      * @param random the generator
      * @return this builder
@@ -585,51 +1168,76 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
     }
 
     /**
-     * Backoff after a failing pass: doubling from {@code base} to {@code max}, with jitter (default 1 s to 5 min).
+     * The background loop's backoff after a pass with failures: doubling from {@code base} to {@code max}, with
+     * jitter (default 1 s to 5 min).
      *
-     * @param base 1 ms to 1 h
-     * @param max 1 ms to 1 h, at least base
+     * @param base 1 ms to 1 min
+     * @param max 1 ms to 1 h
      * @return this builder
      */
     public Builder retry(Duration base, Duration max) {
-      this.retryBase = range("retry base", base, Duration.ofMillis(1), Duration.ofHours(1));
-      this.retryMax = range("retry max", max, Duration.ofMillis(1), Duration.ofHours(1));
-      if (retryBase.compareTo(retryMax) > 0) {
-        throw new IllegalArgumentException("retry base (" + base + ") must not exceed retry max (" + max + ")");
-      }
+      Duration b = checkRange("retry base", base, Duration.ofMillis(1), Duration.ofMinutes(1));
+      Duration m = checkRange("retry max", max, Duration.ofMillis(1), Duration.ofHours(1));
+      this.retryBase = b;
+      this.retryMax = m;
       return this;
     }
 
     /**
-     * Builds the watchdog (not started).
+     * How long {@link ReplicationWatchdog#close()} waits for a running pass to stop (default 10 s) before it
+     * interrupts the thread.
+     *
+     * @param timeout 0 to 10 min
+     * @return this builder
+     */
+    public Builder closeTimeout(Duration timeout) {
+      this.closeTimeout = checkRange("closeTimeout", timeout, Duration.ZERO, Duration.ofMinutes(10));
+      return this;
+    }
+
+    /**
+     * Builds the watchdog (not started: call {@link ReplicationWatchdog#start()} or
+     * {@link ReplicationWatchdog#runOnce()}).
      *
      * @return the watchdog
-     * @throws IllegalStateException when the main bucket or every source is missing, or a source is the main bucket
+     * @throws IllegalStateException when no source or no main bucket is configured, the main bucket is also a
+     *     source, the retry base exceeds its max, or the SLA or origin expiry is not shorter than the look-back
      */
     public ReplicationWatchdog build() {
-      if (mainS3 == null || mainBucket == null) {
-        throw new IllegalStateException("the main bucket is required: main(s3, bucket)");
-      }
       if (sources.isEmpty()) {
-        throw new IllegalStateException("at least one source bucket is required: source(s3, bucket)");
+        throw new IllegalStateException("configure at least one source(bucket, s3Client)");
       }
-      for (Source s : sources) {
-        if (s.bucket().equals(mainBucket)) {
-          throw new IllegalStateException("source bucket " + s.bucket() + " is the main bucket");
-        }
+      if (mainBucket == null || mainS3 == null) {
+        throw new IllegalStateException("main(bucket, s3Client) is required");
+      }
+      if (sources.containsKey(mainBucket)) {
+        throw new IllegalStateException("main bucket '" + mainBucket + "' is also a source bucket: the watchdog "
+            + "would compare objects with themselves (and could delete the only copy)");
+      }
+      if (retryBase.compareTo(retryMax) > 0) {
+        throw new IllegalStateException("retry base (" + retryBase + ") must not exceed retry max (" + retryMax
+            + ")");
+      }
+      if (replicationSla.compareTo(lookback) >= 0) {
+        throw new IllegalStateException("replicationSla (" + replicationSla + ") must be shorter than lookback ("
+            + lookback + "), or no object would be watched long enough to be found late");
+      }
+      if (originExpiry != null && originExpiry.compareTo(lookback) >= 0) {
+        throw new IllegalStateException("originExpiry (" + originExpiry + ") must be shorter than lookback ("
+            + lookback + "): the watchdog only lists partitions within the look-back, so it would never see an "
+            + "origin old enough to delete");
       }
       return new ReplicationWatchdog(this);
     }
 
-    private static String checkBucket(String bucket) {
-      Objects.requireNonNull(bucket, "bucket");
+    private static void checkBucket(String option, String bucket) {
+      Objects.requireNonNull(bucket, option);
       if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
-        throw new IllegalArgumentException("bucket must be a valid S3 bucket name, got '" + bucket + "'");
+        throw new IllegalArgumentException(option + " must be a valid S3 bucket name, got '" + bucket + "'");
       }
-      return bucket;
     }
 
-    private static Duration range(String option, Duration value, Duration min, Duration max) {
+    private static Duration checkRange(String option, Duration value, Duration min, Duration max) {
       Objects.requireNonNull(value, option);
       if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
         throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", got " + value);

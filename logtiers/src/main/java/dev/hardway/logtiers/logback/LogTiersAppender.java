@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
@@ -52,8 +53,7 @@ public final class LogTiersAppender extends UnsynchronizedAppenderBase<ILoggingE
   private final LongAdder unrouted = new LongAdder();
   private final LongAdder refused = new LongAdder();
   private final LongAdder appended = new LongAdder();
-  private final Map<String, LogType> typeCache = new ConcurrentHashMap<>();
-  private volatile @Nullable LogTiers cachedFor;
+  private volatile @Nullable Bound bound;
 
   /** Creates an appender; Logback sets its properties from the configuration. */
   public LogTiersAppender() {}
@@ -230,18 +230,28 @@ public final class LogTiersAppender extends UnsynchronizedAppenderBase<ILoggingE
     }
   }
 
+  /**
+   * The log types resolved for one registered instance, replaced whole when another instance is registered under the
+   * name: a thread still holding the old instance then fills the old map, never the new one.
+   */
+  private record Bound(LogTiers tiers, Map<String, LogType> types, Set<String> unknown) {}
+
   private @Nullable LogType logType(LogTiers tiers, String type) {
-    if (cachedFor != tiers) {
-      typeCache.clear();
-      cachedFor = tiers;
+    Bound b = bound;
+    if (b == null || b.tiers() != tiers) {
+      b = new Bound(tiers, new ConcurrentHashMap<>(), ConcurrentHashMap.newKeySet());
+      bound = b;
     }
-    LogType t = typeCache.get(type);
+    LogType t = b.types().get(type);
     if (t == null) {
       try {
         t = tiers.type(type);
-        typeCache.put(type, t);
+        b.types().put(type, t);
       } catch (IllegalArgumentException e) {
-        addError("LogTiersAppender '" + getName() + "': " + e.getMessage());
+        // Once per type and instance: a route to an unknown type would otherwise flood Logback's status.
+        if (b.unknown().add(type)) {
+          addError("LogTiersAppender '" + getName() + "': " + e.getMessage() + "; its events are counted as refused");
+        }
         return null;
       }
     }

@@ -93,6 +93,68 @@ class LogTiersAppenderTest {
   }
 
   @Test
+  void firstMatchingRouteWins_unmatchedGoToTheDefaultType_andEveryMissIsCounted_intoAHighTierOnly(S3Client s3,
+      Fresh fresh) throws Exception {
+    String bucket = fresh.bucket();
+    LoggerContext context = configure("""
+        <configuration>
+          <appender name="TIERS" class="dev.hardway.logtiers.logback.LogTiersAppender">
+            <instance>first-match</instance>
+            <route><logger>com.acme.auction</logger><type>auction</type></route>
+            <route><marker>AUDIT</marker><type>audit</type></route>
+            <route><logger>com.acme.typo</logger><type>not-routed</type></route>
+            <defaultType>app</defaultType>
+            <encoder><pattern>%msg</pattern></encoder>
+          </appender>
+          <root level="INFO"><appender-ref ref="TIERS"/></root>
+        </configuration>
+        """);
+    try (LogTiers tiers = LogTiers.builder().region("eu-west-1").host("app-2")
+        .high(S3Tier.highBuilder().s3(s3).bucket(bucket).directory(journal).segmentAge(Duration.ofMillis(200)).build())
+        .route("auction", Tier.HIGH).route("audit", Tier.HIGH).route("app", Tier.HIGH).build()) {
+      Logger auction = context.getLogger("com.acme.auction.Bidder");
+      Logger pacing = context.getLogger("com.acme.pacing.Budget");
+      Logger typo = context.getLogger("com.acme.typo.Job");
+      LogTiersAppender appender = (LogTiersAppender) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("TIERS");
+      pacing.info("too early");
+      LogTiersAppender.register("first-match", tiers);
+      try {
+        auction.info(MarkerFactory.getMarker("AUDIT"), "logger route first");
+        pacing.info(MarkerFactory.getMarker("AUDIT"), "marker route");
+        pacing.info("no route");
+        typo.info("unknown type 1");
+        typo.info("unknown type 2");
+      } finally {
+        LogTiersAppender.unregister("first-match");
+      }
+      pacing.info("too late");
+
+      assertThat(appender.appended()).isEqualTo(3);
+      assertThat(appender.unrouted()).as("the default type takes them").isZero();
+      assertThat(appender.refused()).isEqualTo(2);
+      assertThat(appender.beforeRegistration()).as("before register and after unregister").isEqualTo(2);
+      assertThat(tiers.stats().tier(Tier.HIGH).orElseThrow().appended()).isEqualTo(3);
+      assertThat(context.getStatusManager().getCopyOfStatusList().stream()
+          .filter(st -> st.getLevel() == Status.ERROR && st.getMessage().contains("not-routed")))
+          .as("one error per unknown type, not one per event").hasSize(1);
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> tiers.stats().tier(Tier.HIGH).orElseThrow().delivered() == 3);
+    } finally {
+      context.stop();
+    }
+    List<String> lines = new ArrayList<>();
+    for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket)).contents()) {
+      ObjectKeys.Key key = ObjectKeys.parse(o.key());
+      byte[] frames = LogRecords.decompress(s3.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asByteArray(),
+          key.compression());
+      LogRecords.forEach(frames, r -> lines.add(key.type() + "/" + r.type() + " "
+          + new String(r.payload(), StandardCharsets.UTF_8)));
+    }
+    assertThat(lines).containsExactlyInAnyOrder("auction/auction logger route first", "audit/audit marker route",
+        "app/app no route");
+  }
+
+  @Test
   void aConfigurationWithoutInstanceOrEncoder_isReportedToLogbacksStatus_andTheAppenderDoesNotStart()
       throws Exception {
     LoggerContext context = configure("""
