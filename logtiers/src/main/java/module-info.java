@@ -20,8 +20,9 @@ module dev.hardway.logtiers {
   requires software.amazon.awssdk.http;
   requires com.github.luben.zstd_jni;
   requires HdrHistogram;
-  // Optional: only the Logback appender uses them, and its API shows their types.
-  requires static transitive ch.qos.logback.classic;
-  requires static transitive ch.qos.logback.core;
+  // Optional: only the Logback appender uses them. Not transitive, so that modules reading this one need Logback
+  // neither to compile nor to run; the appender is configured by Logback itself, which has them.
+  requires static ch.qos.logback.classic;
+  requires static ch.qos.logback.core;
   requires static org.slf4j;
 }

@@ -39,10 +39,7 @@ public final class FsyncPolicy {
    * @return the policy
    */
   public static FsyncPolicy interval(Duration interval) {
-    Objects.requireNonNull(interval, "interval");
-    if (interval.compareTo(Duration.ofMillis(1)) < 0 || interval.compareTo(Duration.ofSeconds(10)) > 0) {
-      throw new IllegalArgumentException("fsync interval must be between 1 ms and 10 s, got " + interval);
-    }
+    Options.within("fsync interval", interval, Duration.ofMillis(1), Duration.ofSeconds(10));
     return new FsyncPolicy(interval);
   }
 

@@ -221,10 +221,7 @@ public final class KinesisTier {
      * @return this builder
      */
     public Builder ringBytes(int ringBytes) {
-      if (ringBytes < (64 << 10) || ringBytes > (1 << 30) || Integer.bitCount(ringBytes) != 1) {
-        throw new IllegalArgumentException("ringBytes must be a power of two from 64 KiB to 1 GiB, got " + ringBytes);
-      }
-      this.ringBytes = ringBytes;
+      this.ringBytes = Options.ringBytes(ringBytes);
       return this;
     }
 
@@ -235,10 +232,7 @@ public final class KinesisTier {
      * @return this builder
      */
     public Builder linger(Duration linger) {
-      Objects.requireNonNull(linger, "linger");
-      if (linger.isNegative() || linger.compareTo(Duration.ofSeconds(10)) > 0) {
-        throw new IllegalArgumentException("linger must be between 0 and 10 s, got " + linger);
-      }
+      Options.within("linger", linger, Duration.ZERO, Duration.ofSeconds(10));
       this.linger = linger;
       return this;
     }
@@ -250,10 +244,7 @@ public final class KinesisTier {
      * @return this builder
      */
     public Builder recordTtl(Duration ttl) {
-      Objects.requireNonNull(ttl, "ttl");
-      if (ttl.compareTo(Duration.ofMillis(100)) < 0 || ttl.compareTo(Duration.ofHours(1)) > 0) {
-        throw new IllegalArgumentException("recordTtl must be between 100 ms and 1 h, got " + ttl);
-      }
+      Options.within("recordTtl", ttl, Duration.ofMillis(100), Duration.ofHours(1));
       this.recordTtl = ttl;
       return this;
     }
@@ -293,10 +284,7 @@ public final class KinesisTier {
      * @return this builder
      */
     public Builder shardRefresh(Duration interval) {
-      Objects.requireNonNull(interval, "interval");
-      if (interval.compareTo(Duration.ofSeconds(1)) < 0 || interval.compareTo(Duration.ofHours(1)) > 0) {
-        throw new IllegalArgumentException("shardRefresh must be between 1 s and 1 h, got " + interval);
-      }
+      Options.within("shardRefresh", interval, Duration.ofSeconds(1), Duration.ofHours(1));
       this.shardRefresh = interval;
       return this;
     }
@@ -311,12 +299,8 @@ public final class KinesisTier {
     public Builder retry(Duration base, Duration max) {
       Objects.requireNonNull(base, "base");
       Objects.requireNonNull(max, "max");
-      if (base.compareTo(Duration.ofMillis(1)) < 0 || base.compareTo(Duration.ofMinutes(1)) > 0) {
-        throw new IllegalArgumentException("retry base must be between 1 ms and 1 min, got " + base);
-      }
-      if (max.compareTo(Duration.ofMillis(1)) < 0 || max.compareTo(Duration.ofMinutes(1)) > 0) {
-        throw new IllegalArgumentException("retry max must be between 1 ms and 1 min, got " + max);
-      }
+      Options.within("retry base", base, Duration.ofMillis(1), Duration.ofMinutes(1));
+      Options.within("retry max", max, Duration.ofMillis(1), Duration.ofMinutes(1));
       this.retryBase = base;
       this.retryMax = max;
       return this;

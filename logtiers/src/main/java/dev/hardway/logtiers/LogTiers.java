@@ -554,10 +554,7 @@ public final class LogTiers implements SdkAutoCloseable {
      * @return this builder
      */
     public Builder closeTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
-        throw new IllegalArgumentException("closeTimeout must be between 0 and 10 min, got " + timeout);
-      }
+      Options.within("closeTimeout", timeout, Duration.ZERO, Duration.ofMinutes(10));
       this.closeTimeout = timeout;
       return this;
     }

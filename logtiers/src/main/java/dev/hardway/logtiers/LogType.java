@@ -9,6 +9,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The append handle of one log type, from {@link LogTiers#type(String)}. Keep it in a field: {@code append} is the hot
@@ -74,26 +75,11 @@ public final class LogType {
    * @throws IllegalArgumentException when the length is over {@link LogTiers.Builder#maxRecordBytes}
    */
   public AppendResult append(byte[] payload, int offset, int length) {
-    checkLength(length);
-    if (offset < 0 || offset > payload.length - length) {
+    if (offset < 0 || length < 0 || offset > payload.length - length) {
       throw new IndexOutOfBoundsException("offset " + offset + " and length " + length + " outside an array of "
           + payload.length);
     }
-    long sequence = owner.nextSequence();
-    long timestamp = owner.nowMicros();
-    AppendResult result = AppendResult.ACCEPTED;
-    for (TierChannel channel : channels) {
-      int index = claim(channel, length);
-      if (index < 0) {
-        result = refused(channel, result, index == CLOSED);
-        continue;
-      }
-      AtomicBuffer b = channel.ring().buffer();
-      int payloadAt = writeHeader(b, index, length, sequence, timestamp);
-      b.putBytes(payloadAt, payload, offset, length);
-      channel.ring().commit(index);
-    }
-    return result;
+    return append(payload, null, offset, length);
   }
 
   /**
@@ -106,6 +92,11 @@ public final class LogType {
    * @throws IllegalArgumentException when the length is over {@link LogTiers.Builder#maxRecordBytes}
    */
   public AppendResult append(DirectBuffer payload, int offset, int length) {
+    return append(null, payload, offset, length);
+  }
+
+  /** The hot path: exactly one of {@code array} and {@code buffer} is set (a branch the CPU predicts, no lambda). */
+  private AppendResult append(byte @Nullable [] array, @Nullable DirectBuffer buffer, int offset, int length) {
     checkLength(length);
     long sequence = owner.nextSequence();
     long timestamp = owner.nowMicros();
@@ -118,7 +109,11 @@ public final class LogType {
       }
       AtomicBuffer b = channel.ring().buffer();
       int payloadAt = writeHeader(b, index, length, sequence, timestamp);
-      b.putBytes(payloadAt, payload, offset, length);
+      if (array != null) {
+        b.putBytes(payloadAt, array, offset, length);
+      } else if (buffer != null) {
+        b.putBytes(payloadAt, buffer, offset, length);
+      }
       channel.ring().commit(index);
     }
     return result;

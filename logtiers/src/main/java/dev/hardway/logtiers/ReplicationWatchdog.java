@@ -1005,7 +1005,7 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
      * @throws IllegalArgumentException when the name is not a bucket name or the bucket was added already
      */
     public Builder source(String bucket, S3Client s3) {
-      checkBucket("source bucket", bucket);
+      Options.bucket("source bucket", bucket);
       Objects.requireNonNull(s3, "s3");
       if (sources.containsKey(bucket)) {
         throw new IllegalArgumentException("source bucket '" + bucket + "' is configured twice");
@@ -1024,7 +1024,7 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
      * @throws IllegalArgumentException when the name is not a bucket name
      */
     public Builder main(String bucket, S3Client s3) {
-      checkBucket("main bucket", bucket);
+      Options.bucket("main bucket", bucket);
       this.mainBucket = bucket;
       this.mainS3 = Objects.requireNonNull(s3, "s3");
       return this;
@@ -1068,7 +1068,7 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
      * @return this builder
      */
     public Builder replicationSla(Duration sla) {
-      this.replicationSla = checkRange("replicationSla", sla, Duration.ofSeconds(1), Duration.ofDays(7));
+      this.replicationSla = Options.within("replicationSla", sla, Duration.ofSeconds(1), Duration.ofDays(7));
       return this;
     }
 
@@ -1080,7 +1080,7 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
      * @return this builder
      */
     public Builder lookback(Duration lookback) {
-      this.lookback = checkRange("lookback", lookback, Duration.ofHours(1), Duration.ofDays(90));
+      this.lookback = Options.within("lookback", lookback, Duration.ofHours(1), Duration.ofDays(90));
       return this;
     }
 
@@ -1091,7 +1091,7 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
      * @return this builder
      */
     public Builder interval(Duration interval) {
-      this.interval = checkRange("interval", interval, Duration.ofMillis(10), Duration.ofDays(1));
+      this.interval = Options.within("interval", interval, Duration.ofMillis(10), Duration.ofDays(1));
       return this;
     }
 
@@ -1104,7 +1104,7 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
      * @return this builder
      */
     public Builder originExpiry(Duration age) {
-      this.originExpiry = checkRange("originExpiry", age, Duration.ofMinutes(1), Duration.ofDays(90));
+      this.originExpiry = Options.within("originExpiry", age, Duration.ofMinutes(1), Duration.ofDays(90));
       return this;
     }
 
@@ -1116,7 +1116,7 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
      * @return this builder
      */
     public Builder abortIncompleteUploadsAfter(Duration age) {
-      this.abortIncompleteUploadsAfter = checkRange("abortIncompleteUploadsAfter", age, Duration.ofMinutes(1),
+      this.abortIncompleteUploadsAfter = Options.within("abortIncompleteUploadsAfter", age, Duration.ofMinutes(1),
           Duration.ofDays(90));
       return this;
     }
@@ -1176,8 +1176,8 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
      * @return this builder
      */
     public Builder retry(Duration base, Duration max) {
-      Duration b = checkRange("retry base", base, Duration.ofMillis(1), Duration.ofMinutes(1));
-      Duration m = checkRange("retry max", max, Duration.ofMillis(1), Duration.ofHours(1));
+      Duration b = Options.within("retry base", base, Duration.ofMillis(1), Duration.ofMinutes(1));
+      Duration m = Options.within("retry max", max, Duration.ofMillis(1), Duration.ofHours(1));
       this.retryBase = b;
       this.retryMax = m;
       return this;
@@ -1191,7 +1191,7 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
      * @return this builder
      */
     public Builder closeTimeout(Duration timeout) {
-      this.closeTimeout = checkRange("closeTimeout", timeout, Duration.ZERO, Duration.ofMinutes(10));
+      this.closeTimeout = Options.within("closeTimeout", timeout, Duration.ZERO, Duration.ofMinutes(10));
       return this;
     }
 
@@ -1228,21 +1228,6 @@ public final class ReplicationWatchdog implements SdkAutoCloseable {
             + "origin old enough to delete");
       }
       return new ReplicationWatchdog(this);
-    }
-
-    private static void checkBucket(String option, String bucket) {
-      Objects.requireNonNull(bucket, option);
-      if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
-        throw new IllegalArgumentException(option + " must be a valid S3 bucket name, got '" + bucket + "'");
-      }
-    }
-
-    private static Duration checkRange(String option, Duration value, Duration min, Duration max) {
-      Objects.requireNonNull(value, option);
-      if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-        throw new IllegalArgumentException(option + " must be between " + min + " and " + max + ", got " + value);
-      }
-      return value;
     }
   }
 }

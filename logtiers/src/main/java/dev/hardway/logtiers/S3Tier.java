@@ -311,11 +311,7 @@ public final class S3Tier {
      * @return this builder
      */
     public Builder bucket(String bucket) {
-      Objects.requireNonNull(bucket, "bucket");
-      if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
-        throw new IllegalArgumentException("bucket must be a valid S3 bucket name, got '" + bucket + "'");
-      }
-      this.bucket = bucket;
+      this.bucket = Options.bucket("bucket", bucket);
       return this;
     }
 
@@ -348,10 +344,7 @@ public final class S3Tier {
      * @return this builder
      */
     public Builder ringBytes(int ringBytes) {
-      if (ringBytes < (64 << 10) || ringBytes > (1 << 30) || Integer.bitCount(ringBytes) != 1) {
-        throw new IllegalArgumentException("ringBytes must be a power of two from 64 KiB to 1 GiB, got " + ringBytes);
-      }
-      this.ringBytes = ringBytes;
+      this.ringBytes = Options.ringBytes(ringBytes);
       return this;
     }
 
@@ -363,10 +356,7 @@ public final class S3Tier {
      * @return this builder
      */
     public Builder blockWhenFull(Duration wait) {
-      Objects.requireNonNull(wait, "wait");
-      if (wait.isNegative() || wait.compareTo(Duration.ofSeconds(10)) > 0) {
-        throw new IllegalArgumentException("blockWhenFull must be between 0 and 10 s, got " + wait);
-      }
+      Options.within("blockWhenFull", wait, Duration.ZERO, Duration.ofSeconds(10));
       this.blockWhenFull = wait;
       return this;
     }
@@ -403,10 +393,7 @@ public final class S3Tier {
      * @return this builder
      */
     public Builder segmentAge(Duration age) {
-      Objects.requireNonNull(age, "age");
-      if (age.compareTo(Duration.ofMillis(100)) < 0 || age.compareTo(Duration.ofHours(1)) > 0) {
-        throw new IllegalArgumentException("segmentAge must be between 100 ms and 1 h, got " + age);
-      }
+      Options.within("segmentAge", age, Duration.ofMillis(100), Duration.ofHours(1));
       this.segmentAge = age;
       return this;
     }
@@ -450,10 +437,7 @@ public final class S3Tier {
      * @return this builder
      */
     public Builder deliveryTarget(Duration target) {
-      Objects.requireNonNull(target, "target");
-      if (target.compareTo(Duration.ofSeconds(1)) < 0 || target.compareTo(Duration.ofDays(7)) > 0) {
-        throw new IllegalArgumentException("deliveryTarget must be between 1 s and 7 days, got " + target);
-      }
+      Options.within("deliveryTarget", target, Duration.ofSeconds(1), Duration.ofDays(7));
       this.deliveryTarget = target;
       return this;
     }
@@ -469,12 +453,8 @@ public final class S3Tier {
     public Builder retry(Duration base, Duration max) {
       Objects.requireNonNull(base, "base");
       Objects.requireNonNull(max, "max");
-      if (base.compareTo(Duration.ofMillis(1)) < 0 || base.compareTo(Duration.ofMinutes(1)) > 0) {
-        throw new IllegalArgumentException("retry base must be between 1 ms and 1 min, got " + base);
-      }
-      if (max.compareTo(Duration.ofMillis(1)) < 0 || max.compareTo(Duration.ofHours(1)) > 0) {
-        throw new IllegalArgumentException("retry max must be between 1 ms and 1 h, got " + max);
-      }
+      Options.within("retry base", base, Duration.ofMillis(1), Duration.ofMinutes(1));
+      Options.within("retry max", max, Duration.ofMillis(1), Duration.ofHours(1));
       this.retryBase = base;
       this.retryMax = max;
       return this;

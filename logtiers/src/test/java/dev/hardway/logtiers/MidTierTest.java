@@ -63,6 +63,15 @@ class MidTierTest {
         .route("auction", Tier.MID).route("bid", Tier.MID).maxRecordBytes(16 << 10).build();
   }
 
+  static LogTiersListener recording(List<Alarm> alarms) {
+    return new LogTiersListener() {
+      @Override
+      public void onAlarm(Alarm alarm) {
+        alarms.add(alarm);
+      }
+    };
+  }
+
   private static byte[] payload(String type, long i) {
     return (type + "-" + i + "-" + "x".repeat((int) (i % 200))).getBytes(StandardCharsets.UTF_8);
   }
@@ -115,12 +124,7 @@ class MidTierTest {
   void unreachableS3_keepsEverythingOnDisk_andTheNextRunUploadsIt() throws Exception {
     faults.refuseConnections(true);
     List<Alarm> alarms = new CopyOnWriteArrayList<>();
-    LogTiersListener listener = new LogTiersListener() {
-      @Override
-      public void onAlarm(Alarm alarm) {
-        alarms.add(alarm);
-      }
-    };
+    LogTiersListener listener = recording(alarms);
     try (LogTiers tiers = tiers(mid(proxied, bucket).build(), listener)) {
       for (int i = 0; i < 1_000; i++) {
         tiers.type("auction").append(payload("auction", i));
@@ -239,12 +243,7 @@ class MidTierTest {
   void missingBucket_raisesAnAlarm_keepsTheData_andDeliversOnceTheBucketExists() throws Exception {
     String missing = bucket + "-later";
     List<Alarm> alarms = new CopyOnWriteArrayList<>();
-    LogTiersListener listener = new LogTiersListener() {
-      @Override
-      public void onAlarm(Alarm alarm) {
-        alarms.add(alarm);
-      }
-    };
+    LogTiersListener listener = recording(alarms);
     try (LogTiers tiers = tiers(mid(s3, missing).build(), listener)) {
       for (int i = 0; i < 300; i++) {
         tiers.type("bid").append(payload("bid", i));
@@ -332,12 +331,7 @@ class MidTierTest {
   void anOutageLongerThanTheDeliveryTarget_raisesDeliveryLate_andTheHealClearsIt() throws Exception {
     faults.refuseConnections(true);
     List<Alarm> alarms = new CopyOnWriteArrayList<>();
-    LogTiersListener listener = new LogTiersListener() {
-      @Override
-      public void onAlarm(Alarm alarm) {
-        alarms.add(alarm);
-      }
-    };
+    LogTiersListener listener = recording(alarms);
     try (LogTiers tiers = tiers(mid(proxied, bucket).deliveryTarget(Duration.ofSeconds(1)).build(), listener)) {
       tiers.type("auction").append(payload("auction", 1));
       await().atMost(Duration.ofSeconds(10)).until(() -> tiers.stats().tier(Tier.MID).orElseThrow().alarms()

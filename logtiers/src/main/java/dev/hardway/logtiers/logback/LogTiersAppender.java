@@ -42,6 +42,9 @@ import org.slf4j.Marker;
  * <p>Thread-safe: Logback calls {@link #append} from every logging thread without a lock; the encoder must be
  * thread-safe (Logback's {@code PatternLayoutEncoder} is).
  */
+// Its signatures show Logback types from an optional (static, not transitive) dependency: whoever configures the
+// appender is Logback, which has them.
+@SuppressWarnings("exports")
 public final class LogTiersAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
   private static final Map<String, LogTiers> INSTANCES = new ConcurrentHashMap<>();
 
