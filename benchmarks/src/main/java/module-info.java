@@ -6,6 +6,14 @@ module dev.hardway.benchmarks {
   requires dev.hardway.testkit;
   requires dev.hardway.credentials;
   requires dev.hardway.pacing;
+  requires dev.hardway.logtiers;
+  requires com.github.luben.zstd_jni;
+  requires amazon.kinesis.client;
+  requires org.agrona;
+  requires org.apache.logging.log4j;
+  requires org.apache.logging.log4j.core;
+  requires ch.qos.logback.classic;
+  requires ch.qos.logback.core;
   requires jdk.httpserver;
   requires HdrHistogram;
   requires java.management;

@@ -2,6 +2,7 @@
 module dev.hardway.examples {
   requires dev.hardway.credentials;
   requires dev.hardway.pacing;
+  requires dev.hardway.logtiers;
   requires software.amazon.awssdk.retries.api;
   requires dev.hardway.testkit;
 }

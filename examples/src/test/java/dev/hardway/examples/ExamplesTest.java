@@ -3,6 +3,7 @@ package dev.hardway.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardway.examples.credentials.CredentialsExample;
+import dev.hardway.examples.logtiers.LogTiersExample;
 import dev.hardway.examples.pacing.PacingExample;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -49,5 +50,20 @@ class ExamplesTest {
     assertThat(quiet).as("the quiet box got a share").isPositive();
     long busy = Long.parseLong(m.group(1).replace(",", ""));
     assertThat(busy).as("the busy box, with four times the demand, got more").isGreaterThan(quiet);
+  }
+
+  @Test
+  void logTiersExample_deliversEveryAuctionToKinesisAndS3_andTheMainBucketHoldsEachOnce() {
+    String out = run(() -> {
+      try {
+        LogTiersExample.main(new String[0]);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertThat(out).contains("LOW tier: 20,000 delivered, 0 dropped").contains("MID tier: 20,000 delivered, 0 dropped")
+        .contains("HIGH tier: 5,000 bids delivered")
+        .contains("s3://logs-main holds 20,000 auction records, 20,000 distinct: each exactly once")
+        .containsPattern("an object key: auction/dt=\\d{4}-\\d{2}-\\d{2}/hr=\\d{2}/us-east-1_bidder-1_[0-9a-f]{16}_\\d{12}\\.zst");
   }
 }

@@ -1,0 +1,5 @@
+/** Implementation of the tiers; not exported. */
+@NullMarked
+package dev.hardway.logtiers.internal;
+
+import org.jspecify.annotations.NullMarked;
