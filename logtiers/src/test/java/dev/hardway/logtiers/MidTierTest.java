@@ -240,6 +240,24 @@ class MidTierTest {
   }
 
   @Test
+  void connectionsResetMidUpload_areRetried_andEverythingArrivesOnce() throws Exception {
+    // Every connection to S3 is reset after 2 KB upstream: PUTs die half-sent, over and over, until the cut is lifted.
+    faults.cutAfter(dev.hardway.testkit.fault.Direction.UPSTREAM, 2_000);
+    try (LogTiers tiers = tiers(mid(proxied, bucket).build(), LogTiersListener.NONE)) {
+      for (int i = 0; i < 3_000; i++) {
+        tiers.type("auction").append(payload("auction", i));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> tiers.stats().tier(Tier.MID).orElseThrow().retries() >= 3);
+      assertThat(tiers.stats().tier(Tier.MID).orElseThrow().delivered()).isZero();
+      faults.clearFaults();
+      await().atMost(Duration.ofSeconds(30)).until(() -> tiers.stats().tier(Tier.MID).orElseThrow().delivered() == 3_000);
+    }
+    S3Logs.Contents contents = S3Logs.read(s3, bucket);
+    assertThat(contents.records()).hasSize(3_000);
+    assertThat(contents.duplicates()).isEmpty();
+  }
+
+  @Test
   void missingBucket_raisesAnAlarm_keepsTheData_andDeliversOnceTheBucketExists() throws Exception {
     String missing = bucket + "-later";
     List<Alarm> alarms = new CopyOnWriteArrayList<>();
