@@ -53,9 +53,12 @@ class MidTierCrashTest {
     for (int round = 0; round < rounds; round++) {
       Process p = child("crash", aws, bucket, journal, random.nextLong());
       Thread reader = Thread.ofPlatform().daemon().start(() -> readAcks(p, acknowledged));
-      // Kill somewhere between the first appends and several rolls and uploads later.
-      Thread.sleep(400 + random.nextInt(1_600));
-      p.destroyForcibly();
+      try {
+        // Kill somewhere between the first appends and several rolls and uploads later.
+        Thread.sleep(400 + random.nextInt(1_600));
+      } finally {
+        p.destroyForcibly();
+      }
       assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
       reader.join(5_000);
     }
@@ -96,6 +99,9 @@ class MidTierCrashTest {
       p.destroy();
       assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
       assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(12));
+    } finally {
+      // A child that waits for SIGTERM must never outlive a failed assertion.
+      p.destroyForcibly();
     }
     String[] parts = line.split(" ");
     long boot = Long.parseUnsignedLong(parts[1], 16);
