@@ -2,7 +2,10 @@ package dev.hardway.logtiers;
 
 /** How the S3 tiers compress an object; the file name extension says which was used. */
 public enum Compression {
-  /** zstd (level 1 by default): about 250 MB/s per core at a ratio near 4 on ad-log-like text. */
+  /**
+   * zstd (level 1 by default): a ratio of 3.1 on the mid tier's ad-log-like objects, 4.7 on the bare records
+   * ({@code MidTierThroughputBenchmark}, benchmarks/README.md).
+   */
   ZSTD("zst"),
   /** gzip (level 1): slower and larger than zstd, for readers that know nothing else. */
   GZIP("gz");

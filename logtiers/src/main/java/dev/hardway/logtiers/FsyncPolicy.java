@@ -9,7 +9,8 @@ import org.jspecify.annotations.Nullable;
  * and records written to the journal file survive a crash of the process (they are in the kernel's page cache); the
  * policy decides what a power loss or kernel crash may take.
  *
- * <p>Measured on a 2-core cloud machine: a 4 KiB append plus fdatasync takes 0.3 ms at the median and 6.3 ms at
+ * <p>Reference figures for a 2-core cloud machine (not re-measured by this project's benchmarks, which found the
+ * policy invisible in end-to-end throughput): a 4 KiB append plus fdatasync takes 0.3 ms at the median and 6.3 ms at
  * p99, so syncing every small batch costs a core's worth of waiting at high rates. Group commit — one sync for
  * everything written since the last — is what every policy here does.
  */

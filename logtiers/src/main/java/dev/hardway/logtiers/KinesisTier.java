@@ -232,8 +232,7 @@ public final class KinesisTier {
      * @return this builder
      */
     public Builder linger(Duration linger) {
-      Options.within("linger", linger, Duration.ZERO, Duration.ofSeconds(10));
-      this.linger = linger;
+      this.linger = Options.within("linger", linger, Duration.ZERO, Duration.ofSeconds(10));
       return this;
     }
 
@@ -244,8 +243,7 @@ public final class KinesisTier {
      * @return this builder
      */
     public Builder recordTtl(Duration ttl) {
-      Options.within("recordTtl", ttl, Duration.ofMillis(100), Duration.ofHours(1));
-      this.recordTtl = ttl;
+      this.recordTtl = Options.within("recordTtl", ttl, Duration.ofMillis(100), Duration.ofHours(1));
       return this;
     }
 
@@ -284,8 +282,7 @@ public final class KinesisTier {
      * @return this builder
      */
     public Builder shardRefresh(Duration interval) {
-      Options.within("shardRefresh", interval, Duration.ofSeconds(1), Duration.ofHours(1));
-      this.shardRefresh = interval;
+      this.shardRefresh = Options.within("shardRefresh", interval, Duration.ofSeconds(1), Duration.ofHours(1));
       return this;
     }
 
@@ -297,12 +294,8 @@ public final class KinesisTier {
      * @return this builder
      */
     public Builder retry(Duration base, Duration max) {
-      Objects.requireNonNull(base, "base");
-      Objects.requireNonNull(max, "max");
-      Options.within("retry base", base, Duration.ofMillis(1), Duration.ofMinutes(1));
-      Options.within("retry max", max, Duration.ofMillis(1), Duration.ofMinutes(1));
-      this.retryBase = base;
-      this.retryMax = max;
+      this.retryBase = Options.within("retry base", base, Duration.ofMillis(1), Duration.ofMinutes(1));
+      this.retryMax = Options.within("retry max", max, Duration.ofMillis(1), Duration.ofMinutes(1));
       return this;
     }
 

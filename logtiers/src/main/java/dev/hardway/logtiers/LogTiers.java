@@ -554,8 +554,7 @@ public final class LogTiers implements SdkAutoCloseable {
      * @return this builder
      */
     public Builder closeTimeout(Duration timeout) {
-      Options.within("closeTimeout", timeout, Duration.ZERO, Duration.ofMinutes(10));
-      this.closeTimeout = timeout;
+      this.closeTimeout = Options.within("closeTimeout", timeout, Duration.ZERO, Duration.ofMinutes(10));
       return this;
     }
 

@@ -356,8 +356,7 @@ public final class S3Tier {
      * @return this builder
      */
     public Builder blockWhenFull(Duration wait) {
-      Options.within("blockWhenFull", wait, Duration.ZERO, Duration.ofSeconds(10));
-      this.blockWhenFull = wait;
+      this.blockWhenFull = Options.within("blockWhenFull", wait, Duration.ZERO, Duration.ofSeconds(10));
       return this;
     }
 
@@ -393,8 +392,7 @@ public final class S3Tier {
      * @return this builder
      */
     public Builder segmentAge(Duration age) {
-      Options.within("segmentAge", age, Duration.ofMillis(100), Duration.ofHours(1));
-      this.segmentAge = age;
+      this.segmentAge = Options.within("segmentAge", age, Duration.ofMillis(100), Duration.ofHours(1));
       return this;
     }
 
@@ -437,8 +435,7 @@ public final class S3Tier {
      * @return this builder
      */
     public Builder deliveryTarget(Duration target) {
-      Options.within("deliveryTarget", target, Duration.ofSeconds(1), Duration.ofDays(7));
-      this.deliveryTarget = target;
+      this.deliveryTarget = Options.within("deliveryTarget", target, Duration.ofSeconds(1), Duration.ofDays(7));
       return this;
     }
 
@@ -451,12 +448,8 @@ public final class S3Tier {
      * @return this builder
      */
     public Builder retry(Duration base, Duration max) {
-      Objects.requireNonNull(base, "base");
-      Objects.requireNonNull(max, "max");
-      Options.within("retry base", base, Duration.ofMillis(1), Duration.ofMinutes(1));
-      Options.within("retry max", max, Duration.ofMillis(1), Duration.ofHours(1));
-      this.retryBase = base;
-      this.retryMax = max;
+      this.retryBase = Options.within("retry base", base, Duration.ofMillis(1), Duration.ofMinutes(1));
+      this.retryMax = Options.within("retry max", max, Duration.ofMillis(1), Duration.ofHours(1));
       return this;
     }
 

@@ -261,8 +261,6 @@ public final class KinesisWorker implements TierWorker {
       counters.dropped(DropReason.TOO_LARGE, 1);
       return ControlledMessageHandler.Action.CONTINUE;
     }
-    int checksum = LogRecords.crc32c(buffer, index + LogRecords.VERSION_OFFSET, length - LogRecords.VERSION_OFFSET,
-        crc);
     KplAggregate into = current;
     int at = into == null ? -1 : into.tryAppend(buffer, index, length);
     if (at < 0) {
@@ -279,8 +277,12 @@ public final class KinesisWorker implements TierWorker {
     if (into.count() == 1) {
       currentFirstRead = loopNanos;
     }
-    patch.wrap(into.array());
-    patch.putInt(at + LogRecords.CRC_OFFSET, checksum, ByteOrder.LITTLE_ENDIAN);
+    // The checksum is taken over the copy in the aggregate's heap array: no view of the off-heap ring per frame.
+    byte[] data = into.array();
+    crc.reset();
+    crc.update(data, at + LogRecords.VERSION_OFFSET, length - LogRecords.VERSION_OFFSET);
+    patch.wrap(data);
+    patch.putInt(at + LogRecords.CRC_OFFSET, (int) crc.getValue(), ByteOrder.LITTLE_ENDIAN);
     pendingBytes += length;
     return ControlledMessageHandler.Action.CONTINUE;
   }
