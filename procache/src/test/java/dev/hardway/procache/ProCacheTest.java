@@ -1,0 +1,188 @@
+package dev.hardway.procache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hardway.testkit.LocalAws;
+import dev.hardway.testkit.Service;
+import dev.hardway.testkit.fault.FaultProxy;
+import dev.hardway.testkit.junit.Fresh;
+import dev.hardway.testkit.junit.LocalAwsTest;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The reader against the test kit's Redis, with a home region played by a map and the fault proxy. */
+@LocalAwsTest({Service.REDIS})
+class ProCacheTest {
+  private RedisClient redis;
+  private String prefix;
+  private final ConcurrentHashMap<String, Versioned<String>> homeTable = new ConcurrentHashMap<>();
+  private final AtomicInteger homeReads = new AtomicInteger();
+  private final AtomicLong now = new AtomicLong(1_000_000_000L);
+
+  @BeforeEach
+  void setUp(LocalAws aws, Fresh fresh) {
+    redis = RedisClient.create(RedisURI.create(aws.endpoint(Service.REDIS).toString()));
+    prefix = fresh.name("p") + ":";
+  }
+
+  @AfterEach
+  void tearDown() {
+    redis.shutdown();
+  }
+
+  private Versioned<String> home(String key) {
+    homeReads.incrementAndGet();
+    Versioned<String> v = homeTable.get(key);
+    return v != null ? v : Versioned.absent(0, 0);
+  }
+
+  private ProCache.Builder<String, String> cache() {
+    return ProCache.<String, String>builder(ValueCodec.utf8()).redis(redis, prefix).home(this::home).recordStats()
+        .ticker(now::get).deadline(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void aMiss_readsThroughToHome_fillsRedis_andTheNextGetIsALocalHitWithoutAllocation() {
+    homeTable.put("u1", Versioned.of("alice", 7, 100));
+    try (ProCache<String, String> c = cache().build()) {
+      Lookup<String> first = c.get("u1");
+      assertThat(first.freshness()).isEqualTo(Lookup.Freshness.FRESH);
+      assertThat(first.value()).isEqualTo("alice");
+      assertThat(first.source()).isEqualTo(Lookup.Source.HOME);
+      Lookup<String> second = c.get("u1");
+      assertThat(second).isSameAs(first);
+      assertThat(homeReads).hasValue(1);
+      assertThat(c.stats().homeHits()).isEqualTo(1);
+      assertThat(c.stats().localHits()).isEqualTo(1);
+    }
+    // Redis was filled by the read-through: another reader finds it there, without going home.
+    try (ProCache<String, String> other = cache().build()) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> {
+        other.invalidateLocal("u1");
+        return other.get("u1").source() == Lookup.Source.REDIS;
+      });
+      assertThat(other.get("u1").value()).isEqualTo("alice");
+      assertThat(homeReads).hasValue(1);
+    }
+  }
+
+  @Test
+  void anOlderVersion_neverReplacesANewerOne_inEitherTier() {
+    homeTable.put("u2", Versioned.of("first", 1, 1));
+    try (ProCache<String, String> c = cache().build()) {
+      assertThat(c.get("u2").value()).isEqualTo("first");
+      assertThat(c.apply("u2", Versioned.of("new", 5, 1)).join()).isTrue();
+      assertThat(c.apply("u2", Versioned.of("old", 3, 1)).join()).isFalse();
+      assertThat(c.apply("u2", Versioned.of("same", 5, 1)).join()).isFalse();
+      assertThat(c.get("u2").value()).isEqualTo("new");
+      assertThat(c.stats().ignoredPushes()).isEqualTo(2);
+      c.invalidateLocal("u2");
+      assertThat(c.get("u2").value()).isEqualTo("new");
+      assertThat(c.apply("u2", Versioned.absent(9, 2)).join()).isTrue();
+      assertThat(c.get("u2").freshness()).isEqualTo(Lookup.Freshness.ABSENT);
+      c.invalidateLocal("u2");
+      Lookup<String> fromRedis = c.get("u2");
+      assertThat(fromRedis.freshness()).isEqualTo(Lookup.Freshness.ABSENT);
+      assertThat(fromRedis.version()).isEqualTo(9);
+      assertThat(homeReads).hasValue(1);
+    }
+  }
+
+  @Test
+  void aSlowHome_isAnsweredUnknownWithinTheDeadline_andTheLoadStillFillsTheCache() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    homeTable.put("u3", Versioned.of("late", 1, 1));
+    try (ProCache<String, String> c = ProCache.<String, String>builder(ValueCodec.utf8()).recordStats()
+        .ticker(now::get).deadline(Duration.ofMillis(20)).home(k -> {
+          release.await();
+          return home(k);
+        }).build()) {
+      long start = System.nanoTime();
+      Lookup<String> answer = c.get("u3");
+      // Functional, not a timing figure: the caller did not wait for a load that had not finished.
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+      assertThat(answer.freshness()).isEqualTo(Lookup.Freshness.UNKNOWN);
+      assertThat(c.stats().deadlineMisses()).isEqualTo(1);
+      release.countDown();
+      await().atMost(Duration.ofSeconds(5)).until(() -> "late".equals(c.get("u3").value()));
+    }
+  }
+
+  @Test
+  void manyThreadsMissingOneKey_causeOneHomeRead() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    homeTable.put("hot", Versioned.of("v", 1, 1));
+    try (ProCache<String, String> c = cache().home(k -> {
+      release.await();
+      return home(k);
+    }).build()) {
+      List<Thread> threads = new ArrayList<>();
+      for (int i = 0; i < 32; i++) {
+        threads.add(Thread.ofPlatform().start(() -> c.get("hot")));
+      }
+      Thread.sleep(100);
+      release.countDown();
+      for (Thread t : threads) {
+        t.join(5_000);
+      }
+      assertThat(homeReads).hasValue(1);
+      assertThat(c.get("hot").value()).isEqualTo("v");
+    }
+  }
+
+  @Test
+  void whenHomeFails_aStaleValueIsServed_andTheBreakerOpens() {
+    homeTable.put("u4", Versioned.of("kept", 1, 1));
+    AtomicInteger calls = new AtomicInteger();
+    try (ProCache<String, String> c = ProCache.<String, String>builder(ValueCodec.utf8()).recordStats()
+        .ticker(now::get).deadline(Duration.ofSeconds(2)).breaker(3, Duration.ofMinutes(1)).home(k -> {
+          if (calls.incrementAndGet() > 1) {
+            throw new IllegalStateException("home region unreachable");
+          }
+          return home(k);
+        }).build()) {
+      assertThat(c.get("u4").value()).isEqualTo("kept");
+      now.addAndGet(Duration.ofSeconds(5).toNanos());
+      // Every get answers the old value at once while a refresh fails behind it, until the breaker opens.
+      await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        Lookup<String> answer = c.get("u4");
+        assertThat(answer.freshness()).isEqualTo(Lookup.Freshness.STALE);
+        assertThat(answer.value()).isEqualTo("kept");
+        assertThat(c.stats().breakerRejections()).isPositive();
+      });
+      assertThat(c.stats().homeFailures()).isEqualTo(3);
+      // Past the maximum staleness there is nothing left to serve.
+      now.addAndGet(Duration.ofMinutes(11).toNanos());
+      assertThat(c.get("u4").freshness()).isEqualTo(Lookup.Freshness.UNKNOWN);
+    }
+  }
+
+  @Test
+  void aLostRedis_isCounted_andReadsGoHome(LocalAws aws) {
+    FaultProxy faults = aws.faults(Service.REDIS);
+    RedisClient viaProxy = RedisClient.create(RedisURI.create("redis://" + faults.uri().getHost() + ":"
+        + faults.uri().getPort()));
+    homeTable.put("u5", Versioned.of("home", 2, 1));
+    try (ProCache<String, String> c = ProCache.<String, String>builder(ValueCodec.utf8()).redis(viaProxy, prefix)
+        .home(this::home).recordStats().ticker(now::get).deadline(Duration.ofSeconds(2)).build()) {
+      faults.blackHole(true);
+      assertThat(c.get("u5").value()).isEqualTo("home");
+      assertThat(c.stats().redisFailures()).isPositive();
+      assertThat(c.stats().homeHits()).isEqualTo(1);
+    } finally {
+      faults.blackHole(false);
+      viaProxy.shutdown();
+    }
+  }
+}
