@@ -115,6 +115,12 @@ final class RedisTier<V> implements AutoCloseable {
     return c;
   }
 
+  /** Keeps a poison record's bytes in a capped list for a person to look at. */
+  void deadLetter(String listKey, byte[] data) {
+    commands.lpush(listKey, data);
+    commands.ltrim(listKey, 0, 9_999);
+  }
+
   @Override
   public void close() {
     connection.close();
