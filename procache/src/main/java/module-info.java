@@ -11,6 +11,7 @@ module dev.hardway.procache {
   requires transitive org.jspecify;
   requires transitive lettuce.core;
   requires transitive software.amazon.awssdk.services.kinesis;
+  requires transitive software.amazon.awssdk.services.dynamodb;
   requires software.amazon.awssdk.core;
   requires software.amazon.awssdk.awscore;
   requires com.github.benmanes.caffeine;
