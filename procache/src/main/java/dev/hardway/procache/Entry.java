@@ -8,13 +8,16 @@ final class Entry<V> implements Lookup<V> {
   final long version;
   final long writtenAtMicros;
   final long loadedAtNanos;
+  /** Until when (ticker nanos) a get may answer this entry as it is: the hit path's one comparison. */
+  final long freshUntilNanos;
   final Source source;
 
-  Entry(Versioned<V> v, long loadedAtNanos, Source source) {
+  Entry(Versioned<V> v, long loadedAtNanos, long freshForNanos, long absentForNanos, Source source) {
     this.value = v.value();
     this.version = v.version();
     this.writtenAtMicros = v.writtenAtMicros();
     this.loadedAtNanos = loadedAtNanos;
+    this.freshUntilNanos = loadedAtNanos + (value == null ? Math.min(freshForNanos, absentForNanos) : freshForNanos);
     this.source = source;
   }
 

@@ -56,6 +56,7 @@ public final class ProCache<K, V> implements AutoCloseable {
   private final long maxStaleNanos;
   private final long absentTtlNanos;
   private final LongSupplier ticker;
+  private final @Nullable LongSupplier customTicker;
   private final @Nullable Thread tickerThread;
   private final boolean recordStats;
   private final Breaker breaker;
@@ -97,6 +98,7 @@ public final class ProCache<K, V> implements AutoCloseable {
     this.absentTtlNanos = b.absentTtl.toNanos();
     this.recordStats = b.recordStats;
     this.breaker = new Breaker(b.breakerFailures, b.breakerOpenFor.toNanos());
+    this.customTicker = b.ticker;
     if (b.ticker != null) {
       this.ticker = b.ticker;
       this.tickerThread = null;
@@ -108,6 +110,11 @@ public final class ProCache<K, V> implements AutoCloseable {
       this.tickerThread = t;
       t.start();
     }
+  }
+
+  private long now() {
+    LongSupplier custom = customTicker;
+    return custom == null ? coarseNanos : custom.getAsLong();
   }
 
   private void tick() {
@@ -139,14 +146,11 @@ public final class ProCache<K, V> implements AutoCloseable {
    */
   public Lookup<V> get(K key) {
     Entry<V> e = local.getIfPresent(key);
-    if (e != null) {
-      long age = ticker.getAsLong() - e.loadedAtNanos;
-      if (age <= (e.value == null ? Math.min(refreshNanos, absentTtlNanos) : refreshNanos)) {
-        if (recordStats) {
-          localHits.increment();
-        }
-        return e;
+    if (e != null && now() - e.freshUntilNanos <= 0) {
+      if (recordStats) {
+        localHits.increment();
       }
+      return e;
     }
     return miss(key, e);
   }
@@ -264,11 +268,12 @@ public final class ProCache<K, V> implements AutoCloseable {
     long now = ticker.getAsLong();
     Entry<V> result = local.asMap().compute(key, (k, old) -> {
       if (old == null || value.version() > old.version) {
-        return new Entry<>(value, now, source);
+        return new Entry<>(value, now, refreshNanos, absentTtlNanos, source);
       }
       // The same version again (a refresh, or a duplicate push) confirms the entry: it is fresh again, unchanged.
       return value.version() == old.version
-          ? new Entry<>(new Versioned<>(old.value, old.version, old.writtenAtMicros), now, old.source) : old;
+          ? new Entry<>(new Versioned<>(old.value, old.version, old.writtenAtMicros), now, refreshNanos, absentTtlNanos,
+              old.source) : old;
     });
     return Objects.requireNonNull(result);
   }
@@ -290,7 +295,7 @@ public final class ProCache<K, V> implements AutoCloseable {
     local.asMap().computeIfPresent(key, (k, old) -> {
       if (value.version() > old.version) {
         replaced[0] = true;
-        return new Entry<>(value, now, Lookup.Source.LOCAL);
+        return new Entry<>(value, now, refreshNanos, absentTtlNanos, Lookup.Source.LOCAL);
       }
       return old;
     });
