@@ -60,6 +60,7 @@ public final class ProCache<K, V> implements AutoCloseable {
   private final @Nullable Thread tickerThread;
   private final boolean recordStats;
   private final Breaker breaker;
+  private final java.util.concurrent.Semaphore homePermits;
   private final ConcurrentHashMap<K, CompletableFuture<Lookup<V>>> loading = new ConcurrentHashMap<>();
   private volatile long coarseNanos = System.nanoTime();
   private volatile boolean closed;
@@ -76,6 +77,7 @@ public final class ProCache<K, V> implements AutoCloseable {
   private final LongAdder redisFailures = new LongAdder();
   private final LongAdder appliedPushes = new LongAdder();
   private final LongAdder ignoredPushes = new LongAdder();
+  private final LongAdder shedLoads = new LongAdder();
 
   private ProCache(Builder<K, V> b) {
     this.local = Caffeine.newBuilder().maximumSize(b.localMaximumSize).build();
@@ -98,6 +100,7 @@ public final class ProCache<K, V> implements AutoCloseable {
     this.absentTtlNanos = b.absentTtl.toNanos();
     this.recordStats = b.recordStats;
     this.breaker = new Breaker(b.breakerFailures, b.breakerOpenFor.toNanos());
+    this.homePermits = new java.util.concurrent.Semaphore(b.maxHomeLoads);
     this.customTicker = b.ticker;
     if (b.ticker != null) {
       this.ticker = b.ticker;
@@ -236,18 +239,31 @@ public final class ProCache<K, V> implements AutoCloseable {
       breakerRejections.increment();
       return CompletableFuture.failedFuture(new IllegalStateException("the breaker toward the home region is open"));
     }
+    if (!homePermits.tryAcquire()) {
+      // A slow home region must not pile up threads: beyond the bound a miss is answered from what is known.
+      shedLoads.increment();
+      return CompletableFuture.failedFuture(new IllegalStateException("too many home reads in flight"));
+    }
     homeLoads.increment();
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        Versioned<V> v = loader.load(key);
-        breaker.success();
-        return Objects.requireNonNull(v, "HomeLoader returned null; return Versioned.absent(...) instead");
-      } catch (Exception e) {
-        homeFailures.increment();
-        breaker.failure(System.nanoTime());
-        throw new java.util.concurrent.CompletionException(e);
-      }
-    }, homeExecutor).thenCompose(v -> {
+    CompletableFuture<Versioned<V>> read;
+    try {
+      read = CompletableFuture.supplyAsync(() -> {
+        try {
+          Versioned<V> v = loader.load(key);
+          breaker.success();
+          return Objects.requireNonNull(v, "HomeLoader returned null; return Versioned.absent(...) instead");
+        } catch (Exception e) {
+          homeFailures.increment();
+          breaker.failure(System.nanoTime());
+          throw new java.util.concurrent.CompletionException(e);
+        }
+      }, homeExecutor);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      homePermits.release();
+      return CompletableFuture.failedFuture(e);
+    }
+    read.whenComplete((v, t) -> homePermits.release());
+    return read.thenCompose(v -> {
       RedisTier<V> r = redis;
       if (r == null) {
         return CompletableFuture.completedFuture(install(key, v, Lookup.Source.HOME));
@@ -321,7 +337,7 @@ public final class ProCache<K, V> implements AutoCloseable {
   public ProCacheStats stats() {
     return new ProCacheStats(localHits.sum(), redisHits.sum(), homeHits.sum(), staleAnswers.sum(),
         unknownAnswers.sum(), deadlineMisses.sum(), homeLoads.sum(), homeFailures.sum(), breakerRejections.sum(),
-        redisFailures.sum(), appliedPushes.sum(), ignoredPushes.sum());
+        redisFailures.sum(), appliedPushes.sum(), ignoredPushes.sum(), shedLoads.sum(), homePermits.availablePermits());
   }
 
   /** Closes the Redis connection and the cache's own threads (not the Redis client or a given executor). */
@@ -394,6 +410,7 @@ public final class ProCache<K, V> implements AutoCloseable {
     private Function<K, String> keyFormat = String::valueOf;
     private boolean recordStats;
     private int breakerFailures = 5;
+    private int maxHomeLoads = 64;
     private Duration breakerOpenFor = Duration.ofSeconds(5);
     private @Nullable LongSupplier ticker;
 
@@ -540,6 +557,20 @@ public final class ProCache<K, V> implements AutoCloseable {
       }
       this.breakerFailures = failures;
       this.breakerOpenFor = within("breaker openFor", openFor, Duration.ofMillis(1), Duration.ofMinutes(10));
+      return this;
+    }
+
+    /**
+     * The most home reads in flight at once (default 64): beyond it a miss is answered stale or unknown at once.
+     *
+     * @param loads 1 to 100,000
+     * @return this builder
+     */
+    public Builder<K, V> maxHomeLoadsInFlight(int loads) {
+      if (loads < 1 || loads > 100_000) {
+        throw new IllegalArgumentException("maxHomeLoadsInFlight must be between 1 and 100000, got " + loads);
+      }
+      this.maxHomeLoads = loads;
       return this;
     }
 

@@ -16,11 +16,14 @@ package dev.hardway.procache;
  * @param breakerRejections home reads not sent because the breaker toward the home region was open
  * @param redisFailures Redis reads or writes that failed or timed out
  * @param appliedPushes pushed values that replaced an older version in the in-process tier
- * @param ignoredPushes pushed values that were not newer than what the in-process tier held
+ * @param ignoredPushes pushed values that were not newer than what the in-process tier held (or for keys it does
+ *     not hold)
+ * @param shedLoads home reads not sent because {@code maxHomeLoadsInFlight} were already in flight
+ * @param homePermitsFree home reads that could start now
  */
 public record ProCacheStats(long localHits, long redisHits, long homeHits, long staleAnswers, long unknownAnswers,
     long deadlineMisses, long homeLoads, long homeFailures, long breakerRejections, long redisFailures,
-    long appliedPushes, long ignoredPushes) {
+    long appliedPushes, long ignoredPushes, long shedLoads, long homePermitsFree) {
 
   /**
    * Fresh and stale answers with a value or tombstone, over all answers.
