@@ -273,9 +273,16 @@ public final class ProCache<K, V> implements AutoCloseable {
       return r.putIfNewer(name, v).handle((applied, failure) -> {
         if (failure != null) {
           redisFailures.increment();
+          return CompletableFuture.completedFuture(install(key, v, Lookup.Source.HOME));
         }
-        return install(key, v, Lookup.Source.HOME);
-      });
+        if (applied) {
+          return CompletableFuture.completedFuture(install(key, v, Lookup.Source.HOME));
+        }
+        // Redis holds the same or a newer version (a push overtook this read): that one is the answer, never ours.
+        return r.get(name).handle((current, error) -> install(key,
+            current != null && current.version() > v.version() ? current : v,
+            current != null && current.version() > v.version() ? Lookup.Source.REDIS : Lookup.Source.HOME));
+      }).thenCompose(f -> f);
     });
   }
 

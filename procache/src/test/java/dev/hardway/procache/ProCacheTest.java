@@ -13,6 +13,7 @@ import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -183,6 +184,69 @@ class ProCacheTest {
     } finally {
       faults.blackHole(false);
       viaProxy.shutdown();
+    }
+  }
+
+  @Test
+  void aReadMissFillRacingAPushedUpdate_neverLetsTheOlderValueWin_10000Times() throws Exception {
+    int races = 10_000;
+    // Each race is forced into the worst order: the fill reads the home region (old value), then the push of the
+    // new value lands in Redis and in-process, then the fill tries to store what it read.
+    Map<String, CountDownLatch> homeRead = new ConcurrentHashMap<>();
+    Map<String, CountDownLatch> pushed = new ConcurrentHashMap<>();
+    for (int i = 0; i < races; i++) {
+      homeTable.put("race" + i, Versioned.of("old", 1, 1));
+      homeRead.put("race" + i, new CountDownLatch(1));
+      pushed.put("race" + i, new CountDownLatch(1));
+    }
+    // 10,000 races put 40,000 Redis calls in flight at once on one connection: a generous Redis timeout.
+    try (ProCache<String, String> c = cache().maxHomeLoadsInFlight(races).deadline(Duration.ofMillis(1))
+        .redisTimeout(Duration.ofSeconds(10)).home(k -> {
+          Versioned<String> read = home(k);
+          homeRead.get(k).countDown();
+          pushed.get(k).await(30, java.util.concurrent.TimeUnit.SECONDS);
+          return read;
+        }).build()) {
+      List<Thread> threads = new ArrayList<>();
+      for (int i = 0; i < races; i++) {
+        String key = "race" + i;
+        threads.add(Thread.ofVirtual().start(() -> c.get(key)));
+        threads.add(Thread.ofVirtual().start(() -> {
+          try {
+            homeRead.get(key).await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+          try {
+            homeTable.put(key, Versioned.of("new", 2, 2));
+            c.apply(key, Versioned.of("new", 2, 2)).join();
+          } finally {
+            pushed.get(key).countDown();
+          }
+        }));
+      }
+      for (Thread t : threads) {
+        t.join(60_000);
+      }
+      // Every fill has finished (a home read, then Redis's compare-and-set and, when it lost, a read of Redis) before
+      // the answers are counted: keys still loading answer UNKNOWN within the 1 ms deadline, so they are asked again.
+      await().atMost(Duration.ofSeconds(30)).until(() -> c.stats().homePermitsFree() == races);
+      assertThat(c.stats().redisFailures()).isZero();
+      Map<String, String> answers = new java.util.HashMap<>();
+      long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (answers.size() < races && System.nanoTime() < until) {
+        for (int i = 0; i < races; i++) {
+          Lookup<String> answer = c.get("race" + i);
+          if (answer.freshness() != Lookup.Freshness.UNKNOWN) {
+            answers.putIfAbsent("race" + i, answer.value());
+          }
+        }
+        Thread.sleep(10);
+      }
+      assertThat(answers).hasSize(races);
+      long stale = answers.values().stream().filter(v -> !"new".equals(v)).count();
+      assertThat(stale).as("keys left at the older value").isZero();
     }
   }
 }
