@@ -14,11 +14,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.GetRecordsResponse;
 import software.amazon.awssdk.services.dynamodb.model.Record;
 import software.amazon.awssdk.services.dynamodb.model.Shard;
 import software.amazon.awssdk.services.dynamodb.model.ShardIteratorType;
+import software.amazon.awssdk.services.dynamodb.model.TrimmedDataAccessException;
 import software.amazon.awssdk.services.dynamodb.streams.DynamoDbStreamsClient;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
@@ -31,9 +33,9 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
  * partitioned by key so that each key's updates stay in order. A change the joiner cannot handle is a poison record:
  * counted, handed to the dead-letter handler, and skipped, so the shard keeps moving.
  *
- * <p>Work in progress: positions are kept in memory (a restart reads the streams from their oldest record again,
- * which is harmless — versions make every update idempotent — but slow), one instance reads all shards, and a trimmed
- * stream is counted rather than answered with a full resync.
+ * <p>Positions are kept in a DynamoDB table when {@link Builder#checkpoints} is set (else in memory: a restart reads
+ * the streams from their oldest record again, which versions make harmless, but slow). Work in progress: one instance
+ * reads all shards, and a trimmed stream is counted rather than answered with a full resync.
  */
 public final class Aggregator implements AutoCloseable {
   /**
@@ -87,6 +89,8 @@ public final class Aggregator implements AutoCloseable {
   private final String stream;
   private final DeadLetters deadLetters;
   private final Duration pollInterval;
+  private final @Nullable DynamoDbClient checkpointDb;
+  private final @Nullable String checkpointTable;
   private final Thread thread;
   private volatile boolean closed;
 
@@ -99,6 +103,7 @@ public final class Aggregator implements AutoCloseable {
   private final AtomicLong poison = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
   private final AtomicLong ttlDeletes = new AtomicLong();
+  private final AtomicLong trimmed = new AtomicLong();
 
   private Aggregator(Builder b) {
     this.streams = Objects.requireNonNull(b.streams);
@@ -108,6 +113,8 @@ public final class Aggregator implements AutoCloseable {
     this.stream = Objects.requireNonNull(b.stream);
     this.deadLetters = b.deadLetters;
     this.pollInterval = b.pollInterval;
+    this.checkpointDb = b.checkpointDb;
+    this.checkpointTable = b.checkpointTable;
     this.thread = b.threads.newThread(this::run);
     thread.setName("hardway-procache-aggregator");
   }
@@ -139,8 +146,10 @@ public final class Aggregator implements AutoCloseable {
    * @param poison changes the joiner failed on
    * @param failures failed calls (retried)
    * @param ttlDeletes removals done by DynamoDB's TTL
+   * @param trimmed shards whose checkpoint pointed at records the stream had already trimmed (read again from the
+   *     oldest record kept; what was trimmed needs a resync)
    */
-  public record Stats(long changes, long published, long poison, long failures, long ttlDeletes) {}
+  public record Stats(long changes, long published, long poison, long failures, long ttlDeletes, long trimmed) {}
 
   /**
    * A snapshot of the counters.
@@ -148,7 +157,7 @@ public final class Aggregator implements AutoCloseable {
    * @return the stats
    */
   public Stats stats() {
-    return new Stats(changes.get(), published.get(), poison.get(), failures.get(), ttlDeletes.get());
+    return new Stats(changes.get(), published.get(), poison.get(), failures.get(), ttlDeletes.get(), trimmed.get());
   }
 
   private void run() {
@@ -192,8 +201,26 @@ public final class Aggregator implements AutoCloseable {
         if (parent != null && shards.containsKey(parent) && !finished.contains(arn + "|" + parent)) {
           continue;
         }
-        String it = streams.getShardIterator(b -> b.streamArn(arn).shardId(s.shardId())
-            .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
+        Checkpoint cp = checkpoint(key);
+        if (cp.done()) {
+          finished.add(key);
+          continue;
+        }
+        String it;
+        if (cp.sequence() != null) {
+          try {
+            it = streams.getShardIterator(b -> b.streamArn(arn).shardId(s.shardId())
+                .shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER).sequenceNumber(cp.sequence()))
+                .shardIterator();
+          } catch (TrimmedDataAccessException e) {
+            trimmed.incrementAndGet();
+            it = streams.getShardIterator(b -> b.streamArn(arn).shardId(s.shardId())
+                .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
+          }
+        } else {
+          it = streams.getShardIterator(b -> b.streamArn(arn).shardId(s.shardId())
+              .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
+        }
         iterators.put(key, it);
       }
     }
@@ -233,9 +260,15 @@ public final class Aggregator implements AutoCloseable {
       }
     }
     publish(out);
+    if (!r.records().isEmpty()) {
+      // Only after every update of the batch is in Kinesis: a crash before this line publishes them again, which
+      // versions make harmless.
+      saveCheckpoint(shardKey, r.records().get(r.records().size() - 1).dynamodb().sequenceNumber(), false);
+    }
     if (r.nextShardIterator() == null) {
       iterators.remove(shardKey);
       finished.add(shardKey);
+      saveCheckpoint(shardKey, null, true);
     } else {
       iterators.put(shardKey, r.nextShardIterator());
     }
@@ -264,6 +297,42 @@ public final class Aggregator implements AutoCloseable {
         failures.incrementAndGet();
         sleep(Math.min(2_000, 50L << Math.min(5, attempt++)));
       }
+    }
+  }
+
+  private record Checkpoint(@Nullable String sequence, boolean done) {}
+
+  private Checkpoint checkpoint(String shardKey) {
+    DynamoDbClient db = checkpointDb;
+    if (db == null) {
+      return new Checkpoint(null, false);
+    }
+    Map<String, AttributeValue> item = db.getItem(b -> b.tableName(checkpointTable).consistentRead(true)
+        .key(Map.of("shard", AttributeValue.fromS(shardKey)))).item();
+    if (item == null || item.isEmpty()) {
+      return new Checkpoint(null, false);
+    }
+    AttributeValue seq = item.get("seq");
+    AttributeValue done = item.get("done");
+    return new Checkpoint(seq == null ? null : seq.s(), done != null && Boolean.TRUE.equals(done.bool()));
+  }
+
+  private void saveCheckpoint(String shardKey, @Nullable String sequence, boolean done) {
+    DynamoDbClient db = checkpointDb;
+    if (db == null) {
+      return;
+    }
+    Map<String, AttributeValue> item = new HashMap<>();
+    item.put("shard", AttributeValue.fromS(shardKey));
+    item.put("done", AttributeValue.fromBool(done));
+    if (sequence != null) {
+      item.put("seq", AttributeValue.fromS(sequence));
+    }
+    if (done) {
+      db.updateItem(b -> b.tableName(checkpointTable).key(Map.of("shard", AttributeValue.fromS(shardKey)))
+          .updateExpression("SET done = :d").expressionAttributeValues(Map.of(":d", AttributeValue.fromBool(true))));
+    } else {
+      db.putItem(b -> b.tableName(checkpointTable).item(item));
     }
   }
 
@@ -305,6 +374,8 @@ public final class Aggregator implements AutoCloseable {
     private @Nullable String stream;
     private DeadLetters deadLetters = (change, failure) -> { };
     private Duration pollInterval = Duration.ofMillis(100);
+    private @Nullable DynamoDbClient checkpointDb;
+    private @Nullable String checkpointTable;
     private ThreadFactory threads = r -> {
       Thread t = new Thread(r);
       t.setDaemon(true);
@@ -368,6 +439,21 @@ public final class Aggregator implements AutoCloseable {
      */
     public Builder deadLetters(DeadLetters deadLetters) {
       this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
+      return this;
+    }
+
+    /**
+     * Keep each shard's position in a DynamoDB table, so that a restarted aggregator resumes where it stopped
+     * (default: in memory, a restart reads from the oldest record kept). The table has a string hash key
+     * {@code shard}; the aggregator writes {@code seq} and {@code done}.
+     *
+     * @param dynamoDb a client of the table's region
+     * @param table the checkpoint table
+     * @return this builder
+     */
+    public Builder checkpoints(DynamoDbClient dynamoDb, String table) {
+      this.checkpointDb = Objects.requireNonNull(dynamoDb, "dynamoDb");
+      this.checkpointTable = Objects.requireNonNull(table, "table");
       return this;
     }
 
