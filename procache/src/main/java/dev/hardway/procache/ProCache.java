@@ -4,6 +4,9 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.lettuce.core.RedisClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -325,6 +328,28 @@ public final class ProCache<K, V> implements AutoCloseable {
     (replaced[0] ? appliedPushes : ignoredPushes).increment();
     RedisTier<V> r = redis;
     return r == null ? CompletableFuture.completedFuture(true) : r.putIfNewer(keyFormat.apply(key), value);
+  }
+
+  /**
+   * Fills the Redis tier of a new or emptied region, from a scan of the home table or a peer region: each value goes
+   * in with the same version compare-and-set as every other write, so a newer value the stream's writer put there
+   * meanwhile always wins. The in-process tier is left alone. All writes are in flight at once (pipelined).
+   *
+   * @param values the values, with their versions
+   * @return a future of how many Redis took (the rest were not newer than what it held)
+   * @throws IllegalStateException when the cache has no Redis tier
+   */
+  public CompletableFuture<Long> warm(Iterable<? extends Map.Entry<K, Versioned<V>>> values) {
+    RedisTier<V> r = redis;
+    if (r == null) {
+      throw new IllegalStateException("warm() fills the Redis tier, and this cache has none");
+    }
+    List<CompletableFuture<Boolean>> writes = new ArrayList<>();
+    for (Map.Entry<K, Versioned<V>> e : values) {
+      writes.add(r.putIfNewer(keyFormat.apply(e.getKey()), e.getValue()));
+    }
+    return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
+        .thenApply(ignored -> writes.stream().filter(CompletableFuture::join).count());
   }
 
   /**

@@ -249,4 +249,60 @@ class ProCacheTest {
       assertThat(stale).as("keys left at the older value").isZero();
     }
   }
+
+  @Test
+  void aRedisLostAndBackEmpty_isServedLocally_thenWarmedUp_withoutLettingAnOlderValueWin(LocalAws aws) {
+    FaultProxy faults = aws.faults(Service.REDIS);
+    RedisClient viaProxy = RedisClient.create(RedisURI.create("redis://" + faults.uri().getHost() + ":"
+        + faults.uri().getPort()));
+    for (int i = 0; i < 20; i++) {
+      homeTable.put("w" + i, Versioned.of("v1", 1, 1));
+    }
+    try (ProCache<String, String> c = ProCache.<String, String>builder(ValueCodec.utf8()).redis(viaProxy, prefix)
+        .home(this::home).recordStats().ticker(now::get).deadline(Duration.ofSeconds(2))
+        .redisTimeout(Duration.ofMillis(200)).build()) {
+      for (int i = 0; i < 20; i++) {
+        assertThat(c.get("w" + i).value()).isEqualTo("v1");
+      }
+      int homeBefore = homeReads.get();
+      // Redis goes away: every key the in-process tier holds is still a hit, and no read goes home.
+      faults.blackHole(true);
+      for (int i = 0; i < 20; i++) {
+        assertThat(c.get("w" + i).value()).isEqualTo("v1");
+      }
+      assertThat(homeReads).hasValue(homeBefore);
+      faults.blackHole(false);
+      faults.resetConnections();
+      // It comes back empty; meanwhile the stream's writer stored a newer w0 there.
+      try (var direct = redis.connect()) {
+        for (int i = 0; i < 20; i++) {
+          direct.sync().del(prefix + "w" + i);
+        }
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        try {
+          return c.apply("w0", Versioned.of("v2", 2, 2)).join();
+        } catch (RuntimeException reconnecting) {
+          return false;
+        }
+      });
+      // Warm-up from a scan of the home table (version 1 everywhere): w0 keeps its newer version.
+      List<Map.Entry<String, Versioned<String>>> scan = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        scan.add(Map.entry("w" + i, Versioned.of("v1", 1, 1)));
+      }
+      assertThat(c.warm(scan).join()).isEqualTo(19);
+      try (ProCache<String, String> fresh = ProCache.<String, String>builder(ValueCodec.utf8()).redis(redis, prefix)
+          .home(this::home).recordStats().ticker(now::get).deadline(Duration.ofSeconds(2)).build()) {
+        assertThat(fresh.get("w0").value()).isEqualTo("v2");
+        for (int i = 1; i < 20; i++) {
+          assertThat(fresh.get("w" + i).source()).isEqualTo(Lookup.Source.REDIS);
+        }
+        assertThat(fresh.stats().homeLoads()).isZero();
+      }
+    } finally {
+      faults.clearFaults();
+      viaProxy.shutdown();
+    }
+  }
 }
