@@ -81,6 +81,9 @@ public final class ProCache<K, V> implements AutoCloseable {
   private final LongAdder appliedPushes = new LongAdder();
   private final LongAdder ignoredPushes = new LongAdder();
   private final LongAdder shedLoads = new LongAdder();
+  private final LongAdder leaseWaits = new LongAdder();
+  private static final long LEASE_POLL_MILLIS = 2;
+  private final long leaseMillis;
 
   private ProCache(Builder<K, V> b) {
     this.local = Caffeine.newBuilder().maximumSize(b.localMaximumSize).build();
@@ -104,6 +107,7 @@ public final class ProCache<K, V> implements AutoCloseable {
     this.recordStats = b.recordStats;
     this.breaker = new Breaker(b.breakerFailures, b.breakerOpenFor.toNanos());
     this.homePermits = new java.util.concurrent.Semaphore(b.maxHomeLoads);
+    this.leaseMillis = b.homeLease.toMillis();
     this.customTicker = b.ticker;
     if (b.ticker != null) {
       this.ticker = b.ticker;
@@ -232,7 +236,36 @@ public final class ProCache<K, V> implements AutoCloseable {
     return mine;
   }
 
+  /**
+   * With Redis, one process of the region loads a key from home per lease window; the others poll Redis for what it
+   * stores, until their deadline — so a hot key that falls out costs the home region about one read per region.
+   */
   private CompletableFuture<Lookup<V>> loadHome(K key, String name) {
+    RedisTier<V> r = redis;
+    if (r == null || home == null || leaseMillis == 0) {
+      return loadHomeNow(key, name);
+    }
+    return r.tryLease(name, leaseMillis).handle((won, failure) -> failure != null || Boolean.TRUE.equals(won))
+        .thenCompose(won -> won ? loadHomeNow(key, name) : awaitLeaseHolder(key, name, System.nanoTime()));
+  }
+
+  private CompletableFuture<Lookup<V>> awaitLeaseHolder(K key, String name, long startNanos) {
+    RedisTier<V> r = java.util.Objects.requireNonNull(redis);
+    leaseWaits.increment();
+    return r.get(name).handle((found, failure) -> found).thenCompose(found -> {
+      if (found != null) {
+        return CompletableFuture.completedFuture(install(key, found, Lookup.Source.REDIS));
+      }
+      if (System.nanoTime() - startNanos > 2 * deadlineNanos) {
+        return CompletableFuture.failedFuture(new IllegalStateException("another process holds the home-read lease"));
+      }
+      return CompletableFuture.supplyAsync(() -> null,
+              CompletableFuture.delayedExecutor(LEASE_POLL_MILLIS, TimeUnit.MILLISECONDS))
+          .thenCompose(ignored -> awaitLeaseHolder(key, name, startNanos));
+    });
+  }
+
+  private CompletableFuture<Lookup<V>> loadHomeNow(K key, String name) {
     HomeLoader<K, V> loader = home;
     if (loader == null) {
       // No home region: Redis's silence is the answer.
@@ -369,7 +402,8 @@ public final class ProCache<K, V> implements AutoCloseable {
   public ProCacheStats stats() {
     return new ProCacheStats(localHits.sum(), redisHits.sum(), homeHits.sum(), staleAnswers.sum(),
         unknownAnswers.sum(), deadlineMisses.sum(), homeLoads.sum(), homeFailures.sum(), breakerRejections.sum(),
-        redisFailures.sum(), appliedPushes.sum(), ignoredPushes.sum(), shedLoads.sum(), homePermits.availablePermits());
+        redisFailures.sum(), appliedPushes.sum(), ignoredPushes.sum(), shedLoads.sum(), homePermits.availablePermits(),
+        leaseWaits.sum());
   }
 
   /** Closes the Redis connection and the cache's own threads (not the Redis client or a given executor). */
@@ -443,6 +477,7 @@ public final class ProCache<K, V> implements AutoCloseable {
     private boolean recordStats;
     private int breakerFailures = 5;
     private int maxHomeLoads = 64;
+    private Duration homeLease = Duration.ofSeconds(2);
     private Duration breakerOpenFor = Duration.ofSeconds(5);
     private @Nullable LongSupplier ticker;
 
@@ -603,6 +638,18 @@ public final class ProCache<K, V> implements AutoCloseable {
         throw new IllegalArgumentException("maxHomeLoadsInFlight must be between 1 and 100000, got " + loads);
       }
       this.maxHomeLoads = loads;
+      return this;
+    }
+
+    /**
+     * The region-wide lease on reading a key from home (default 2 s; zero switches it off): with Redis, only the
+     * process that takes a key's lease reads it from home, the others wait for the value in Redis.
+     *
+     * @param lease 0 to 1 min
+     * @return this builder
+     */
+    public Builder<K, V> homeLease(Duration lease) {
+      this.homeLease = within("homeLease", lease, Duration.ZERO, Duration.ofMinutes(1));
       return this;
     }
 

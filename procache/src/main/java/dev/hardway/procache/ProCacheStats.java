@@ -20,10 +20,11 @@ package dev.hardway.procache;
  *     not hold)
  * @param shedLoads home reads not sent because {@code maxHomeLoadsInFlight} were already in flight
  * @param homePermitsFree home reads that could start now
+ * @param leaseWaits polls of Redis while another process held a key's home-read lease
  */
 public record ProCacheStats(long localHits, long redisHits, long homeHits, long staleAnswers, long unknownAnswers,
     long deadlineMisses, long homeLoads, long homeFailures, long breakerRejections, long redisFailures,
-    long appliedPushes, long ignoredPushes, long shedLoads, long homePermitsFree) {
+    long appliedPushes, long ignoredPushes, long shedLoads, long homePermitsFree, long leaseWaits) {
 
   /**
    * Fresh and stale answers with a value or tombstone, over all answers.

@@ -115,6 +115,17 @@ final class RedisTier<V> implements AutoCloseable {
     return c;
   }
 
+  /**
+   * Takes the region-wide lease on loading a key from home, memcache-style: true for the one caller per lease window
+   * (across every process sharing this Redis), false for the others, who wait for the value to appear instead.
+   */
+  CompletableFuture<Boolean> tryLease(String name, long leaseMillis) {
+    return commands.set(key(name) + ":lease", new byte[] {1},
+            io.lettuce.core.SetArgs.Builder.nx().px(leaseMillis)).toCompletableFuture()
+        .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
+        .thenApply("OK"::equals);
+  }
+
   /** Keeps a poison record's bytes in a capped list for a person to look at. */
   void deadLetter(String listKey, byte[] data) {
     commands.lpush(listKey, data);

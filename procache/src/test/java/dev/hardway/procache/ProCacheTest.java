@@ -305,4 +305,37 @@ class ProCacheTest {
       viaProxy.shutdown();
     }
   }
+
+  @Test
+  void aHotKeyMissedByTwoProcessesAtOnce_isReadFromHomeOnce_thanksToTheRegionLease() throws Exception {
+    homeTable.put("hot2", Versioned.of("v", 1, 1));
+    HomeLoader<String, String> slow = k -> {
+      Thread.sleep(150);
+      return home(k);
+    };
+    try (ProCache<String, String> a = cache().home(slow).build();
+        ProCache<String, String> b = cache().home(slow).build()) {
+      List<Thread> threads = new ArrayList<>();
+      CountDownLatch go = new CountDownLatch(1);
+      for (int i = 0; i < 32; i++) {
+        ProCache<String, String> c = i % 2 == 0 ? a : b;
+        threads.add(Thread.ofPlatform().start(() -> {
+          try {
+            go.await();
+          } catch (InterruptedException e) {
+            return;
+          }
+          c.get("hot2");
+        }));
+      }
+      go.countDown();
+      for (Thread t : threads) {
+        t.join(10_000);
+      }
+      assertThat(a.get("hot2").value()).isEqualTo("v");
+      assertThat(b.get("hot2").value()).isEqualTo("v");
+      assertThat(homeReads).hasValue(1);
+      assertThat(a.stats().leaseWaits() + b.stats().leaseWaits()).isPositive();
+    }
+  }
 }
