@@ -165,6 +165,60 @@ public final class ProCache<K, V> implements AutoCloseable {
     return miss(key, e);
   }
 
+  /**
+   * The values of many keys within one deadline: fresh in-process entries at once, every other key loaded in
+   * parallel (one load per key), each answered with what is known when its load finishes or the deadline passes.
+   *
+   * @param keys the keys
+   * @return an answer per distinct key, in the keys' order
+   */
+  public Map<K, Lookup<V>> getAll(Iterable<? extends K> keys) {
+    long start = System.nanoTime();
+    Map<K, Lookup<V>> answers = new java.util.LinkedHashMap<>();
+    Map<K, CompletableFuture<Lookup<V>>> loads = new java.util.LinkedHashMap<>();
+    Map<K, @Nullable Entry<V>> olds = new java.util.HashMap<>();
+    for (K key : keys) {
+      if (answers.containsKey(key) || loads.containsKey(key)) {
+        continue;
+      }
+      Entry<V> e = local.getIfPresent(key);
+      if (e != null && now() - e.freshUntilNanos <= 0) {
+        count(localHits);
+        answers.put(key, e);
+      } else {
+        olds.put(key, e);
+        loads.put(key, load(key));
+      }
+    }
+    for (Map.Entry<K, CompletableFuture<Lookup<V>>> l : loads.entrySet()) {
+      Entry<V> old = olds.get(l.getKey());
+      boolean usable = old != null && now() - old.loadedAtNanos <= maxStaleNanos;
+      try {
+        Lookup<V> answer = l.getValue().get(Math.max(0, deadlineNanos - (System.nanoTime() - start)),
+            TimeUnit.NANOSECONDS);
+        count(answer.source() == Lookup.Source.HOME ? homeHits : redisHits);
+        answers.put(l.getKey(), answer);
+      } catch (TimeoutException e) {
+        count(deadlineMisses);
+        answers.put(l.getKey(), fallback(old, usable));
+      } catch (ExecutionException e) {
+        answers.put(l.getKey(), fallback(old, usable));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        answers.put(l.getKey(), fallback(old, usable));
+      }
+    }
+    // In the keys' order.
+    Map<K, Lookup<V>> ordered = new java.util.LinkedHashMap<>();
+    for (K key : keys) {
+      Lookup<V> a = answers.get(key);
+      if (a != null) {
+        ordered.putIfAbsent(key, a);
+      }
+    }
+    return ordered;
+  }
+
   private Lookup<V> miss(K key, @Nullable Entry<V> old) {
     long start = System.nanoTime();
     CompletableFuture<Lookup<V>> load = load(key);

@@ -338,4 +338,19 @@ class ProCacheTest {
       assertThat(a.stats().leaseWaits() + b.stats().leaseWaits()).isPositive();
     }
   }
+
+  @Test
+  void getAll_answersEveryKeyWithinOneDeadline_fromWhicheverTierHasIt() {
+    homeTable.put("g1", Versioned.of("one", 1, 1));
+    homeTable.put("g2", Versioned.of("two", 1, 1));
+    try (ProCache<String, String> c = cache().build()) {
+      assertThat(c.get("g1").value()).isEqualTo("one");
+      Map<String, Lookup<String>> all = c.getAll(List.of("g1", "g2", "g3", "g1"));
+      assertThat(all.keySet()).containsExactly("g1", "g2", "g3");
+      assertThat(all.get("g1").source()).isEqualTo(Lookup.Source.HOME);
+      assertThat(all.get("g2").value()).isEqualTo("two");
+      assertThat(all.get("g3").freshness()).isEqualTo(Lookup.Freshness.ABSENT);
+      assertThat(homeReads).hasValue(3);
+    }
+  }
 }
