@@ -16,6 +16,7 @@ import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ExpiredIteratorException;
 import software.amazon.awssdk.services.dynamodb.model.GetRecordsResponse;
 import software.amazon.awssdk.services.dynamodb.model.Record;
 import software.amazon.awssdk.services.dynamodb.model.Shard;
@@ -97,6 +98,8 @@ public final class Aggregator implements AutoCloseable {
   private final Map<String, Map<String, Shard>> known = new HashMap<>();
   private final Map<String, String> iterators = new LinkedHashMap<>();
   private final Set<String> finished = new HashSet<>();
+  /** The last sequence number handled per shard: where to resume when an iterator expires (15 min unused). */
+  private final Map<String, String> positions = new HashMap<>();
 
   private final AtomicLong changes = new AtomicLong();
   private final AtomicLong published = new AtomicLong();
@@ -233,7 +236,15 @@ public final class Aggregator implements AutoCloseable {
     }
     String arn = shardKey.substring(0, shardKey.indexOf('|'));
     String table = tableOf(arn);
-    GetRecordsResponse r = streams.getRecords(b -> b.shardIterator(it).limit(1_000));
+    GetRecordsResponse r;
+    try {
+      r = streams.getRecords(b -> b.shardIterator(it).limit(1_000));
+    } catch (ExpiredIteratorException e) {
+      // A pause longer than an iterator lives: the next discovery starts again after the last record handled.
+      iterators.remove(shardKey);
+      failures.incrementAndGet();
+      return 0;
+    }
     List<PutRecordsRequestEntry> out = new ArrayList<>();
     for (Record rec : r.records()) {
       changes.incrementAndGet();
@@ -263,7 +274,9 @@ public final class Aggregator implements AutoCloseable {
     if (!r.records().isEmpty()) {
       // Only after every update of the batch is in Kinesis: a crash before this line publishes them again, which
       // versions make harmless.
-      saveCheckpoint(shardKey, r.records().get(r.records().size() - 1).dynamodb().sequenceNumber(), false);
+      String last = r.records().get(r.records().size() - 1).dynamodb().sequenceNumber();
+      positions.put(shardKey, last);
+      saveCheckpoint(shardKey, last, false);
     }
     if (r.nextShardIterator() == null) {
       iterators.remove(shardKey);
@@ -303,6 +316,10 @@ public final class Aggregator implements AutoCloseable {
   private record Checkpoint(@Nullable String sequence, boolean done) {}
 
   private Checkpoint checkpoint(String shardKey) {
+    String inMemory = positions.get(shardKey);
+    if (inMemory != null) {
+      return new Checkpoint(inMemory, false);
+    }
     DynamoDbClient db = checkpointDb;
     if (db == null) {
       return new Checkpoint(null, false);

@@ -54,6 +54,8 @@ public final class RegionWriter implements AutoCloseable {
   private final Map<String, String> iterators = new HashMap<>();
   private final Set<String> finished = new HashSet<>();
   private final Set<String> atStart = new HashSet<>();
+  /** The last sequence number applied per shard: where to resume when an iterator expires (5 min unused). */
+  private final Map<String, String> positions = new HashMap<>();
   private long nextRefresh;
 
   private final AtomicLong applied = new AtomicLong();
@@ -183,12 +185,16 @@ public final class RegionWriter implements AutoCloseable {
       // that was open at the start and closed since is read from the tip too — what it held before is warm-up's.
       ShardIteratorType from = atStart.contains(id) && !fromOldest && s.sequenceNumberRange().endingSequenceNumber()
           == null ? ShardIteratorType.LATEST : ShardIteratorType.TRIM_HORIZON;
-      if (atStart.contains(id) && !fromOldest && s.sequenceNumberRange().endingSequenceNumber() != null) {
+      if (atStart.contains(id) && !fromOldest && s.sequenceNumberRange().endingSequenceNumber() != null
+          && !positions.containsKey(id)) {
         finished.add(id);
         continue;
       }
-      String it = kinesis.getShardIterator(b -> b.streamName(stream).shardId(id).shardIteratorType(from))
-          .shardIterator();
+      String after = positions.get(id);
+      String it = after != null
+          ? kinesis.getShardIterator(b -> b.streamName(stream).shardId(id)
+              .shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER).startingSequenceNumber(after)).shardIterator()
+          : kinesis.getShardIterator(b -> b.streamName(stream).shardId(id).shardIteratorType(from)).shardIterator();
       iterators.put(id, it);
     }
   }
@@ -217,6 +223,9 @@ public final class RegionWriter implements AutoCloseable {
     }
     lastBehind = r.millisBehindLatest() == null ? 0 : r.millisBehindLatest();
     apply(r.records());
+    if (!r.records().isEmpty()) {
+      positions.put(shardId, r.records().get(r.records().size() - 1).sequenceNumber());
+    }
     if (r.nextShardIterator() == null) {
       iterators.remove(shardId);
       finished.add(shardId);
