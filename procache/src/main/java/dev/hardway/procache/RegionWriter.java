@@ -125,6 +125,13 @@ public final class RegionWriter implements AutoCloseable {
     }
   }
 
+  /** Starts the staleness histogram afresh (after a warm-up or a backlog, say): the figures then cover what follows. */
+  public void resetStaleness() {
+    synchronized (staleness) {
+      staleness.reset();
+    }
+  }
+
   private void run() {
     int failuresInARow = 0;
     while (!closed) {

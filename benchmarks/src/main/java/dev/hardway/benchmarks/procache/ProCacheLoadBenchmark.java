@@ -100,6 +100,8 @@ public final class ProCacheLoadBenchmark {
         System.out.printf(Locale.ROOT, "the push filled the region's Redis with %,d of %,d keys (aggregator: %s)%n",
             writer.stats().applied(), keys, aggregator.stats());
 
+        // Staleness from here on: the writes made during the run, not the initial fill's backlog.
+        writer.resetStaleness();
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread writes = Thread.ofPlatform().daemon().start(() -> writeAtHome(ddb, keys, writing));
         try (ProCache<String, String> cache = ProCache.<String, String>builder(ValueCodec.utf8())
