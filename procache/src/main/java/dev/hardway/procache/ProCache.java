@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import org.HdrHistogram.ConcurrentHistogram;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -84,6 +85,10 @@ public final class ProCache<K, V> implements AutoCloseable {
   private final LongAdder leaseWaits = new LongAdder();
   private static final long LEASE_POLL_MILLIS = 2;
   private final long leaseMillis;
+  private final double homeReadUnitsPerLoad;
+  /** Load latencies in µs, up to 10 min (recorded with {@code recordStats}). */
+  private final ConcurrentHistogram redisLoadMicros = new ConcurrentHistogram(600_000_000L, 2);
+  private final ConcurrentHistogram homeLoadMicros = new ConcurrentHistogram(600_000_000L, 2);
 
   private ProCache(Builder<K, V> b) {
     this.local = Caffeine.newBuilder().maximumSize(b.localMaximumSize).build();
@@ -108,6 +113,7 @@ public final class ProCache<K, V> implements AutoCloseable {
     this.breaker = new Breaker(b.breakerFailures, b.breakerOpenFor.toNanos());
     this.homePermits = new java.util.concurrent.Semaphore(b.maxHomeLoads);
     this.leaseMillis = b.homeLease.toMillis();
+    this.homeReadUnitsPerLoad = b.homeReadUnits;
     this.customTicker = b.ticker;
     if (b.ticker != null) {
       this.ticker = b.ticker;
@@ -166,6 +172,57 @@ public final class ProCache<K, V> implements AutoCloseable {
   }
 
   /**
+   * {@link #get} without blocking the caller: a fresh in-process entry completes at once; otherwise the future
+   * completes with the loaded value, or with a stale value or unknown when the deadline passes first (timed on the
+   * cache's scheduler), while the load goes on.
+   *
+   * @param key the key
+   * @return the answer within the deadline
+   */
+  public CompletableFuture<Lookup<V>> getAsync(K key) {
+    Entry<V> e = local.getIfPresent(key);
+    if (e != null && now() - e.freshUntilNanos <= 0) {
+      count(localHits);
+      return CompletableFuture.completedFuture(e);
+    }
+    CompletableFuture<Lookup<V>> load = load(key);
+    boolean usable = e != null && ticker.getAsLong() - e.loadedAtNanos <= maxStaleNanos;
+    if (usable && !load.isDone()) {
+      count(staleAnswers);
+      return CompletableFuture.completedFuture(e.stale());
+    }
+    CompletableFuture<Lookup<V>> answer = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicBoolean decided = new java.util.concurrent.atomic.AtomicBoolean();
+    load.whenComplete((found, failure) -> {
+      if (decided.compareAndSet(false, true)) {
+        if (failure == null) {
+          countSource(found);
+          answer.complete(found);
+        } else {
+          answer.complete(fallback(e, usable));
+        }
+      }
+    });
+    if (!answer.isDone()) {
+      CompletableFuture.delayedExecutor(deadlineNanos, TimeUnit.NANOSECONDS).execute(() -> {
+        if (decided.compareAndSet(false, true)) {
+          count(deadlineMisses);
+          answer.complete(fallback(e, usable));
+        }
+      });
+    }
+    return answer;
+  }
+
+  private void countSource(Lookup<V> answer) {
+    switch (answer.source()) {
+      case REDIS -> count(redisHits);
+      case HOME -> count(homeHits);
+      default -> count(localHits);
+    }
+  }
+
+  /**
    * The values of many keys within one deadline: fresh in-process entries at once, every other key loaded in
    * parallel (one load per key), each answered with what is known when its load finishes or the deadline passes.
    *
@@ -196,7 +253,7 @@ public final class ProCache<K, V> implements AutoCloseable {
       try {
         Lookup<V> answer = l.getValue().get(Math.max(0, deadlineNanos - (System.nanoTime() - start)),
             TimeUnit.NANOSECONDS);
-        count(answer.source() == Lookup.Source.HOME ? homeHits : redisHits);
+        countSource(answer);
         answers.put(l.getKey(), answer);
       } catch (TimeoutException e) {
         count(deadlineMisses);
@@ -230,11 +287,7 @@ public final class ProCache<K, V> implements AutoCloseable {
     }
     try {
       Lookup<V> answer = load.get(Math.max(0, deadlineNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
-      switch (answer.source()) {
-        case REDIS -> count(redisHits);
-        case HOME -> count(homeHits);
-        default -> count(localHits);
-      }
+      countSource(answer);
       return answer;
     } catch (TimeoutException e) {
       count(deadlineMisses);
@@ -257,6 +310,12 @@ public final class ProCache<K, V> implements AutoCloseable {
     return (Lookup<V>) Entry.UNKNOWN;
   }
 
+  private void record(ConcurrentHistogram h, long startNanos) {
+    if (recordStats) {
+      h.recordValue(Math.min(h.getHighestTrackableValue(), Math.max(0, (System.nanoTime() - startNanos) / 1_000)));
+    }
+  }
+
   private void count(LongAdder counter) {
     if (recordStats) {
       counter.increment();
@@ -271,10 +330,15 @@ public final class ProCache<K, V> implements AutoCloseable {
       return running;
     }
     String name = keyFormat.apply(key);
+    long redisStart = System.nanoTime();
     CompletableFuture<@Nullable Versioned<V>> fromRedis = redis == null ? CompletableFuture.completedFuture(null)
-        : redis.get(name).exceptionally(failure -> {
-          redisFailures.increment();
-          return null;
+        : redis.get(name).handle((found, failure) -> {
+          if (failure != null) {
+            redisFailures.increment();
+            return null;
+          }
+          record(redisLoadMicros, redisStart);
+          return found;
         });
     fromRedis.thenCompose(found -> found != null
             ? CompletableFuture.completedFuture(install(key, found, Lookup.Source.REDIS))
@@ -339,7 +403,9 @@ public final class ProCache<K, V> implements AutoCloseable {
     try {
       read = CompletableFuture.supplyAsync(() -> {
         try {
+          long homeStart = System.nanoTime();
           Versioned<V> v = loader.load(key);
+          record(homeLoadMicros, homeStart);
           breaker.success();
           return Objects.requireNonNull(v, "HomeLoader returned null; return Versioned.absent(...) instead");
         } catch (Exception e) {
@@ -457,7 +523,8 @@ public final class ProCache<K, V> implements AutoCloseable {
     return new ProCacheStats(localHits.sum(), redisHits.sum(), homeHits.sum(), staleAnswers.sum(),
         unknownAnswers.sum(), deadlineMisses.sum(), homeLoads.sum(), homeFailures.sum(), breakerRejections.sum(),
         redisFailures.sum(), appliedPushes.sum(), ignoredPushes.sum(), shedLoads.sum(), homePermits.availablePermits(),
-        leaseWaits.sum());
+        leaseWaits.sum(), homeLoads.sum() * homeReadUnitsPerLoad, ProCacheStats.Latency.of(redisLoadMicros),
+        ProCacheStats.Latency.of(homeLoadMicros));
   }
 
   /** Closes the Redis connection and the cache's own threads (not the Redis client or a given executor). */
@@ -532,6 +599,7 @@ public final class ProCache<K, V> implements AutoCloseable {
     private int breakerFailures = 5;
     private int maxHomeLoads = 64;
     private Duration homeLease = Duration.ofSeconds(2);
+    private double homeReadUnits = 0.5;
     private Duration breakerOpenFor = Duration.ofSeconds(5);
     private @Nullable LongSupplier ticker;
 
@@ -704,6 +772,22 @@ public final class ProCache<K, V> implements AutoCloseable {
      */
     public Builder<K, V> homeLease(Duration lease) {
       this.homeLease = within("homeLease", lease, Duration.ZERO, Duration.ofMinutes(1));
+      return this;
+    }
+
+    /**
+     * The read capacity units one home load costs, for {@link ProCacheStats#homeReadUnits()} (default 0.5: one
+     * eventually consistent read of an item up to 4 KiB; a loader that reads several items, or reads strongly
+     * consistent, sets its own figure).
+     *
+     * @param units 0 to 10,000
+     * @return this builder
+     */
+    public Builder<K, V> homeReadUnits(double units) {
+      if (!(units >= 0 && units <= 10_000)) {
+        throw new IllegalArgumentException("homeReadUnits must be between 0 and 10000, got " + units);
+      }
+      this.homeReadUnits = units;
       return this;
     }
 

@@ -21,10 +21,32 @@ package dev.hardway.procache;
  * @param shedLoads home reads not sent because {@code maxHomeLoadsInFlight} were already in flight
  * @param homePermitsFree home reads that could start now
  * @param leaseWaits polls of Redis while another process held a key's home-read lease
+ * @param homeReadUnits read capacity units the home loads cost ({@code homeLoads} × the configured units per load)
+ * @param redisLoadLatency how long Redis reads of missed keys took
+ * @param homeLoadLatency how long home loads took (the {@link HomeLoader} call)
  */
 public record ProCacheStats(long localHits, long redisHits, long homeHits, long staleAnswers, long unknownAnswers,
     long deadlineMisses, long homeLoads, long homeFailures, long breakerRejections, long redisFailures,
-    long appliedPushes, long ignoredPushes, long shedLoads, long homePermitsFree, long leaseWaits) {
+    long appliedPushes, long ignoredPushes, long shedLoads, long homePermitsFree, long leaseWaits,
+    double homeReadUnits, Latency redisLoadLatency, Latency homeLoadLatency) {
+
+  /**
+   * A latency distribution since the cache started (recorded with {@code recordStats}).
+   *
+   * @param count values recorded
+   * @param p50Micros the median, µs
+   * @param p99Micros the 99th percentile, µs
+   * @param p999Micros the 99.9th percentile, µs
+   * @param maxMicros the largest, µs
+   */
+  public record Latency(long count, long p50Micros, long p99Micros, long p999Micros, long maxMicros) {
+    static Latency of(org.HdrHistogram.AbstractHistogram recording) {
+      // A copy is consistent while other threads record.
+      org.HdrHistogram.AbstractHistogram h = recording.copy();
+      return new Latency(h.getTotalCount(), h.getValueAtPercentile(50), h.getValueAtPercentile(99),
+          h.getValueAtPercentile(99.9), h.getMaxValue());
+    }
+  }
 
   /**
    * Fresh and stale answers with a value or tombstone, over all answers.

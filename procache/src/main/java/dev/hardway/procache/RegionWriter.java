@@ -39,6 +39,8 @@ import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
  * Positions are kept in memory only: a restarted writer starts again as a new one.
  */
 public final class RegionWriter implements AutoCloseable {
+  /** The name, after the key prefix, of the Redis list that keeps poison records. */
+  static final String DEAD_LETTER = "dead-letter";
   private final KinesisClient kinesis;
   private final String stream;
   private final RedisTier<byte[]> redis;
@@ -69,7 +71,7 @@ public final class RegionWriter implements AutoCloseable {
     this.kinesis = Objects.requireNonNull(b.kinesis);
     this.stream = Objects.requireNonNull(b.stream);
     this.redis = new RedisTier<>(Objects.requireNonNull(b.redis), b.prefix, ValueCodec.bytes(), b.redisTimeout, Duration.ZERO);
-    this.deadLetterKey = b.prefix + "dead-letter";
+    this.deadLetterKey = b.prefix + DEAD_LETTER;
     this.fromOldest = b.fromOldest;
     this.pollInterval = b.pollInterval;
     this.shardRefresh = b.shardRefresh;
@@ -152,7 +154,7 @@ public final class RegionWriter implements AutoCloseable {
         if (records == 0) {
           sleep(pollInterval.toMillis());
         }
-      } catch (SdkException | IllegalStateException e) {
+      } catch (RuntimeException e) {
         failures.incrementAndGet();
         failuresInARow++;
         sleep(Math.min(5_000, 50L << Math.min(6, failuresInARow)));

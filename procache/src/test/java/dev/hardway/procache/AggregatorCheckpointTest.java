@@ -13,48 +13,18 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
-import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.BillingMode;
-import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
-import software.amazon.awssdk.services.dynamodb.model.KeyType;
-import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
-import software.amazon.awssdk.services.dynamodb.model.StreamViewType;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
-import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 
 /** A restarted aggregator resumes from its checkpoints instead of publishing the stream again. */
 @LocalAwsTest({Service.DYNAMODB, Service.KINESIS})
 class AggregatorCheckpointTest {
 
-  private static String table(Fresh fresh, String key, boolean stream) {
-    return fresh.table(b -> {
-      b.billingMode(BillingMode.PAY_PER_REQUEST)
-          .attributeDefinitions(AttributeDefinition.builder().attributeName(key)
-              .attributeType(ScalarAttributeType.S).build())
-          .keySchema(KeySchemaElement.builder().attributeName(key).keyType(KeyType.HASH).build());
-      if (stream) {
-        b.streamSpecification(s -> s.streamEnabled(true).streamViewType(StreamViewType.NEW_AND_OLD_IMAGES));
-      }
-    });
-  }
-
-  private static int recordsIn(KinesisClient kinesis, String stream) {
-    int n = 0;
-    for (var shard : kinesis.listShards(b -> b.streamName(stream)).shards()) {
-      String it = kinesis.getShardIterator(b -> b.streamName(stream).shardId(shard.shardId())
-          .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
-      String at = it;
-      n += kinesis.getRecords(b -> b.shardIterator(at).limit(10_000)).records().size();
-    }
-    return n;
-  }
-
   @Test
   void aRestartedAggregator_resumesFromItsCheckpoints(LocalAws aws, DynamoDbClient ddb, KinesisClient kinesis,
       Fresh fresh) {
-    String profiles = table(fresh, "user", true);
-    String checkpoints = table(fresh, "shard", false);
+    String profiles = HomeTables.table(fresh, "user", true);
+    String checkpoints = HomeTables.table(fresh, "shard", false);
     String arn = ddb.describeTable(b -> b.tableName(profiles)).table().latestStreamArn();
     String updates = fresh.stream(1);
     Aggregator.Joiner joiner = c -> List.of(new PushedUpdate(c.keys().get("user").s(),
@@ -75,7 +45,7 @@ class AggregatorCheckpointTest {
       await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
           .until(() -> second.stats().published() == 2);
     }
-    assertThat(recordsIn(kinesis, updates)).isEqualTo(5);
+    assertThat(HomeTables.published(kinesis, updates)).hasSize(5);
   }
 
   private static void put(DynamoDbClient ddb, String table, String user) {

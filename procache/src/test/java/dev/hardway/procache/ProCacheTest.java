@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -117,6 +119,33 @@ class ProCacheTest {
       assertThat(c.stats().deadlineMisses()).isEqualTo(1);
       release.countDown();
       await().atMost(Duration.ofSeconds(5)).until(() -> "late".equals(c.get("u3").value()));
+    }
+  }
+
+  @Test
+  void getAsync_completesUnknownAtTheDeadline_thenTheValue_andRecordsLoadLatencyAndReadUnits() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    homeTable.put("u4", Versioned.of("later", 1, 1));
+    try (ProCache<String, String> c = cache().redis(redis, prefix).deadline(Duration.ofMillis(20))
+        .homeReadUnits(1.5).home(k -> {
+          release.await();
+          return home(k);
+        }).build()) {
+      CompletableFuture<Lookup<String>> first = c.getAsync("u4");
+      assertThat(first.get(5, TimeUnit.SECONDS).freshness()).isEqualTo(Lookup.Freshness.UNKNOWN);
+      assertThat(c.stats().deadlineMisses()).isEqualTo(1);
+      release.countDown();
+      await().atMost(Duration.ofSeconds(5)).until(() -> "later".equals(c.getAsync("u4").join().value()));
+      ProCacheStats stats = c.stats();
+      assertThat(stats.homeLoads()).isEqualTo(1);
+      assertThat(stats.homeReadUnits()).isEqualTo(1.5);
+      assertThat(stats.homeLoadLatency().count()).isEqualTo(1);
+      assertThat(stats.homeLoadLatency().maxMicros()).isPositive();
+      assertThat(stats.redisLoadLatency().count()).isEqualTo(1);
+      // A fresh hit completes at once, from the in-process tier.
+      long localHits = c.stats().localHits();
+      assertThat(c.getAsync("u4").isDone()).isTrue();
+      assertThat(c.stats().localHits()).isEqualTo(localHits + 1);
     }
   }
 
