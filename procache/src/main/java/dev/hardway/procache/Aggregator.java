@@ -112,6 +112,10 @@ public final class Aggregator implements AutoCloseable {
   private final String workerId;
   private final long leaseMillis;
   private final InstantSource clock;
+  private final boolean startAtLatest;
+  /** Shards open at the first discovery, read from their newest record with {@link Builder#startAtLatest()}. */
+  private final Set<String> atStart = new HashSet<>();
+  private boolean discoveredOnce;
   private final Thread thread;
   private volatile boolean closed;
 
@@ -154,6 +158,7 @@ public final class Aggregator implements AutoCloseable {
     this.workerId = b.workerId;
     this.leaseMillis = b.lease.toMillis();
     this.clock = b.clock;
+    this.startAtLatest = b.startAtLatest;
     this.thread = b.threads.newThread(this::run);
     thread.setName("hardway-procache-aggregator");
   }
@@ -264,6 +269,9 @@ public final class Aggregator implements AutoCloseable {
       } while (last != null);
       for (Shard s : shards.values()) {
         String key = arn + "|" + s.shardId();
+        if (!discoveredOnce && startAtLatest && s.sequenceNumberRange().endingSequenceNumber() == null) {
+          atStart.add(key);
+        }
         if (finished.contains(key)) {
           continue;
         }
@@ -279,6 +287,7 @@ public final class Aggregator implements AutoCloseable {
         eligible.add(key);
       }
     }
+    discoveredOnce = true;
     if (!leasing()) {
       for (String key : eligible) {
         if (!iterators.containsKey(key)) {
@@ -338,8 +347,10 @@ public final class Aggregator implements AutoCloseable {
             .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
       }
     } else {
-      it = streams.getShardIterator(b -> b.streamArn(arn).shardId(shardId)
-          .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).shardIterator();
+      // A shard without a position: from its start, or — open when a startAtLatest aggregator first looked — from
+      // its newest record.
+      ShardIteratorType from = atStart.remove(key) ? ShardIteratorType.LATEST : ShardIteratorType.TRIM_HORIZON;
+      it = streams.getShardIterator(b -> b.streamArn(arn).shardId(shardId).shardIteratorType(from)).shardIterator();
     }
     iterators.put(key, it);
   }
@@ -727,6 +738,7 @@ public final class Aggregator implements AutoCloseable {
     private String workerId = UUID.randomUUID().toString();
     private Duration lease = Duration.ofSeconds(10);
     private InstantSource clock = InstantSource.system();
+    private boolean startAtLatest;
     private ThreadFactory threads = r -> {
       Thread t = new Thread(r);
       t.setDaemon(true);
@@ -865,6 +877,19 @@ public final class Aggregator implements AutoCloseable {
         throw new IllegalArgumentException("lease must be between 100 ms and 10 min, got " + lease);
       }
       this.lease = lease;
+      return this;
+    }
+
+    /**
+     * Reads the shards open at start-up that have no checkpoint from their newest record instead of their oldest
+     * (shards born later are always read from their start). For a new deployment that fills the regions with a
+     * {@link Warmup} scan started after the aggregator: the stream carries every change from then on, the scan what
+     * came before.
+     *
+     * @return this builder
+     */
+    public Builder startAtLatest() {
+      this.startAtLatest = true;
       return this;
     }
 

@@ -175,8 +175,22 @@ public final class Warmup {
     return s.replaceAll("([*?\\[\\]\\\\])", "\\\\$1");
   }
 
-  /** Writes a page through the compare-and-set, all in flight at once; a failed write is retried with backoff. */
+  /** Writes a page through the compare-and-set, {@value #IN_FLIGHT} at a time (pipelined). */
   private static void apply(RedisTier<byte[]> into, List<PushedUpdate> updates, AtomicLong written,
+      AtomicLong notNewer) {
+    for (int from = 0; from < updates.size(); from += IN_FLIGHT) {
+      applyBatch(into, updates.subList(from, Math.min(updates.size(), from + IN_FLIGHT)), written, notNewer);
+    }
+  }
+
+  /**
+   * Writes per segment in flight at once: enough to hide Redis's round trip, few enough that none waits behind
+   * thousands of others past its timeout (a timed-out write that Redis did apply comes back as not newer).
+   */
+  private static final int IN_FLIGHT = 256;
+
+  /** A failed write is retried with backoff. */
+  private static void applyBatch(RedisTier<byte[]> into, List<PushedUpdate> updates, AtomicLong written,
       AtomicLong notNewer) {
     List<PushedUpdate> pending = updates;
     for (int attempt = 1; !pending.isEmpty(); attempt++) {

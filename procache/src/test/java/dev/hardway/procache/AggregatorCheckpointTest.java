@@ -48,6 +48,25 @@ class AggregatorCheckpointTest {
     assertThat(HomeTables.published(kinesis, updates)).hasSize(5);
   }
 
+  @Test
+  void startAtLatest_skipsWhatCameBefore_andPublishesWhatComesAfter(LocalAws aws, DynamoDbClient ddb,
+      KinesisClient kinesis, Fresh fresh) {
+    String profiles = HomeTables.table(fresh, "user", true);
+    String updates = fresh.stream(1);
+    for (int i = 0; i < 3; i++) {
+      HomeTables.put(ddb, profiles, "old" + i, 1);
+    }
+    try (Aggregator a = Aggregator.builder().streams(aws.dynamoDbStreams())
+        .table("profiles", HomeTables.streamArn(ddb, profiles)).joiner(HomeTables::join).publishTo(kinesis, updates)
+        .startAtLatest().pollInterval(Duration.ofMillis(20)).build().start()) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> a.stats().shardsHeld() == 1);
+      HomeTables.put(ddb, profiles, "new", 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> a.stats().published() == 1);
+      await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> a.stats().published() == 1);
+    }
+    assertThat(HomeTables.published(kinesis, updates)).extracting(PushedUpdate::key).containsExactly("new");
+  }
+
   private static void put(DynamoDbClient ddb, String table, String user) {
     ddb.putItem(b -> b.tableName(table).item(Map.of("user", AttributeValue.fromS(user),
         "ver", AttributeValue.fromN("1"))));

@@ -10,6 +10,7 @@ import dev.hardway.procache.PushedUpdate;
 import dev.hardway.procache.RegionWriter;
 import dev.hardway.procache.ValueCodec;
 import dev.hardway.procache.Versioned;
+import dev.hardway.procache.Warmup;
 import dev.hardway.testkit.LocalAws;
 import dev.hardway.testkit.Service;
 import dev.hardway.testkit.fault.Direction;
@@ -51,7 +52,7 @@ import software.amazon.awssdk.services.kinesis.model.DescribeStreamRequest;
  *
  * <p>Run: {@code ./mvnw -q install -DskipTests && ./mvnw -q -pl benchmarks exec:exec
  * -Dbench.main=dev.hardway.benchmarks.procache.ProCacheLoadBenchmark -Dbench.args="100000 2000 20"} (keys, gets per
- * second, seconds). Work in progress: the key count is scaled down from the target's 1 M for the stand-ins' speed.
+ * second, seconds).
  */
 public final class ProCacheLoadBenchmark {
   private ProCacheLoadBenchmark() {}
@@ -85,20 +86,26 @@ public final class ProCacheLoadBenchmark {
             : Versioned.of(item.get("p").s(), Long.parseLong(item.get("v").n()), Long.parseLong(item.get("t").n()));
       };
 
+      long fillStart = System.nanoTime();
       fill(ddb, keys);
-      try (Aggregator aggregator = Aggregator.builder().streams(aws.dynamoDbStreams()).table("profiles", arn)
-          .joiner(c -> c.newImage() == null ? List.of() : List.of(new PushedUpdate(c.keys().get("user").s(),
-              Long.parseLong(c.newImage().get("v").n()), Long.parseLong(c.newImage().get("t").n()),
-              c.newImage().get("p").s().getBytes(StandardCharsets.UTF_8))))
-          .publishTo(aws.kinesis(), "updates").build().start();
-          RegionWriter writer = RegionWriter.builder().stream(aws.kinesis(), "updates").redis(redis, "p:").fromOldest()
-              .build().start()) {
-        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        while (writer.stats().applied() < keys && System.nanoTime() < deadline) {
-          Thread.sleep(500);
+      System.out.printf(Locale.ROOT, "home table filled with %,d items in %.1f s%n", keys,
+          (System.nanoTime() - fillStart) / 1e9);
+      Aggregator.Joiner joiner = c -> c.newImage() == null ? List.of() : List.of(new PushedUpdate(
+          c.keys().get("user").s(), Long.parseLong(c.newImage().get("v").n()),
+          Long.parseLong(c.newImage().get("t").n()), c.newImage().get("p").s().getBytes(StandardCharsets.UTF_8)));
+      // A new deployment's order: the region's writer on the (new) update stream, the aggregator from the stream's
+      // newest record, then a warm-up scan for everything written before.
+      try (RegionWriter writer = RegionWriter.builder().stream(aws.kinesis(), "updates").redis(redis, "p:")
+              .fromOldest().build().start();
+          Aggregator aggregator = Aggregator.builder().streams(aws.dynamoDbStreams()).table("profiles", arn)
+              .joiner(joiner).publishTo(aws.kinesis(), "updates").startAtLatest().build().start()) {
+        while (aggregator.stats().shardsHeld() == 0) {
+          Thread.sleep(10);
         }
-        System.out.printf(Locale.ROOT, "the push filled the region's Redis with %,d of %,d keys (aggregator: %s)%n",
-            writer.stats().applied(), keys, aggregator.stats());
+        Warmup.Result warm = Warmup.builder().fromTable(ddb, "profiles", joiner).into(redis, "p:").segments(4)
+            .build().run();
+        System.out.printf(Locale.ROOT, "warm-up: %,d items scanned, %,d written to Redis in %.1f s (%.0f read units)%n",
+            warm.read(), warm.written(), warm.took().toMillis() / 1e3, warm.homeReadUnits());
 
         // Staleness from here on: the writes made during the run, not the initial fill's backlog.
         writer.resetStaleness();
@@ -113,6 +120,10 @@ public final class ProCacheLoadBenchmark {
           System.out.printf(Locale.ROOT, "  tiers: local %,d, redis %,d, home %,d, stale %,d, unknown %,d, deadline "
               + "misses %,d; staleness p99 %.1f ms%n", s.localHits(), s.redisHits(), s.homeHits(), s.staleAnswers(),
               s.unknownAnswers(), s.deadlineMisses(), writer.stats().stalenessP99Micros() / 1e3);
+          System.out.printf(Locale.ROOT, "  staleness p50 %.1f ms, max %.1f ms over %,d applied writes; home loads p99 "
+              + "%.1f ms; Redis loads p99 %.2f ms%n", writer.stats().stalenessP50Micros() / 1e3,
+              writer.stats().stalenessMaxMicros() / 1e3, writer.stats().applied(),
+              s.homeLoadLatency().p99Micros() / 1e3, s.redisLoadLatency().p99Micros() / 1e3);
         }
         Cache<String, String> plain = Caffeine.newBuilder().maximumSize(keys / 10)
             .expireAfterWrite(Duration.ofSeconds(60)).build();
