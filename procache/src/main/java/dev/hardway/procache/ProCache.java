@@ -173,8 +173,8 @@ public final class ProCache<K, V> implements AutoCloseable {
 
   /**
    * {@link #get} without blocking the caller: a fresh in-process entry completes at once; otherwise the future
-   * completes with the loaded value, or with a stale value or unknown when the deadline passes first (timed on the
-   * cache's scheduler), while the load goes on.
+   * completes with the loaded value, or with a stale value or unknown when the deadline passes first (timed by
+   * {@link CompletableFuture#delayedExecutor}), while the load goes on.
    *
    * @param key the key
    * @return the answer within the deadline

@@ -2,6 +2,7 @@ package dev.hardway.procache;
 
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -55,8 +56,21 @@ final class RedisTier<V> implements AutoCloseable {
     return prefix + name;
   }
 
+  /**
+   * Fails at once while the connection is down. Lettuce would otherwise queue every command until it reconnects
+   * (its default for an auto-reconnecting client), and a reader missing thousands of keys a second during a Redis
+   * outage would grow that queue without bound.
+   */
+  private static <T> CompletableFuture<T> notConnected() {
+    return CompletableFuture.failedFuture(
+        new RedisConnectionException("the connection to Redis is down (reconnecting); not queueing the command"));
+  }
+
   /** The stored value, or {@code null} when Redis has nothing for the key. */
   CompletableFuture<@Nullable Versioned<V>> get(String name) {
+    if (!connection.isOpen()) {
+      return notConnected();
+    }
     return commands.hmget(key(name), "v", "s", "t", "d").toCompletableFuture()
         .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
         .thenApply(this::decode);
@@ -81,6 +95,9 @@ final class RedisTier<V> implements AutoCloseable {
 
   /** Writes the value unless Redis holds the same or a newer version; true when written. */
   CompletableFuture<Boolean> putIfNewer(String name, Versioned<V> value) {
+    if (!connection.isOpen()) {
+      return notConnected();
+    }
     V v = value.value();
     byte[][] args = {
         Long.toString(value.version()).getBytes(StandardCharsets.US_ASCII),
@@ -120,6 +137,9 @@ final class RedisTier<V> implements AutoCloseable {
    * (across every process sharing this Redis), false for the others, who wait for the value to appear instead.
    */
   CompletableFuture<Boolean> tryLease(String name, long leaseMillis) {
+    if (!connection.isOpen()) {
+      return notConnected();
+    }
     return commands.set(key(name) + ":lease", new byte[] {1},
             io.lettuce.core.SetArgs.Builder.nx().px(leaseMillis)).toCompletableFuture()
         .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)

@@ -137,23 +137,47 @@ public final class Warmup {
             names.add(name);
           }
         }
-        List<CompletableFuture<@Nullable Versioned<byte[]>>> values = new ArrayList<>(names.size());
-        for (String name : names) {
-          values.add(source.get(name));
-        }
-        List<PushedUpdate> updates = new ArrayList<>(names.size());
-        for (int i = 0; i < names.size(); i++) {
-          Versioned<byte[]> v = values.get(i).exceptionally(e -> null).join();
-          if (v != null) {
-            read++;
-            updates.add(new PushedUpdate(names.get(i), v.version(), v.writtenAtMicros(), v.value()));
-          }
-        }
+        List<PushedUpdate> updates = readPeer(source, names);
+        read += updates.size();
         apply(into, updates, written, notNewer);
         cursor = page;
       } while (!cursor.isFinished());
     }
     return read;
+  }
+
+  /** The peer's values of these keys (a key gone meanwhile is skipped); a failed read is retried with backoff. */
+  private static List<PushedUpdate> readPeer(RedisTier<byte[]> source, List<String> names) {
+    List<PushedUpdate> out = new ArrayList<>(names.size());
+    List<String> pending = names;
+    for (int attempt = 1; !pending.isEmpty(); attempt++) {
+      List<CompletableFuture<@Nullable Versioned<byte[]>>> values = new ArrayList<>(pending.size());
+      for (String name : pending) {
+        values.add(source.get(name));
+      }
+      List<String> failed = new ArrayList<>();
+      RuntimeException last = null;
+      for (int i = 0; i < pending.size(); i++) {
+        try {
+          Versioned<byte[]> v = values.get(i).join();
+          if (v != null) {
+            out.add(new PushedUpdate(pending.get(i), v.version(), v.writtenAtMicros(), v.value()));
+          }
+        } catch (RuntimeException e) {
+          failed.add(pending.get(i));
+          last = e;
+        }
+      }
+      if (!failed.isEmpty() && attempt >= 10) {
+        throw new IllegalStateException("the peer Redis keeps failing reads (" + failed.size() + " left, e.g. key "
+            + failed.get(0) + "): " + last, last);
+      }
+      if (!failed.isEmpty()) {
+        Backoff.sleep(attempt, 50, 5_000);
+      }
+      pending = failed;
+    }
+    return out;
   }
 
   private static KeyScanCursor<String> scanWithRetry(io.lettuce.core.api.sync.RedisCommands<String, byte[]> sync,
