@@ -7,6 +7,8 @@ module dev.hardway.benchmarks {
   requires dev.hardway.credentials;
   requires dev.hardway.pacing;
   requires dev.hardway.logtiers;
+  requires dev.hardway.procache;
+  requires com.github.benmanes.caffeine;
   requires com.github.luben.zstd_jni;
   requires amazon.kinesis.client;
   requires org.agrona;

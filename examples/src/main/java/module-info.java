@@ -3,6 +3,7 @@ module dev.hardway.examples {
   requires dev.hardway.credentials;
   requires dev.hardway.pacing;
   requires dev.hardway.logtiers;
+  requires dev.hardway.procache;
   requires software.amazon.awssdk.retries.api;
   requires dev.hardway.testkit;
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardway.examples.credentials.CredentialsExample;
 import dev.hardway.examples.logtiers.LogTiersExample;
+import dev.hardway.examples.procache.ProCacheExample;
 import dev.hardway.examples.pacing.PacingExample;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -65,5 +66,20 @@ class ExamplesTest {
         .contains("HIGH tier: 5,000 bids delivered")
         .contains("s3://logs-main holds 20,000 auction records, 20,000 distinct: each exactly once")
         .containsPattern("an object key: auction/dt=\\d{4}-\\d{2}-\\d{2}/hr=\\d{2}/us-east-1_bidder-1_[0-9a-f]{16}_\\d{12}\\.zst");
+  }
+
+  @Test
+  void proCacheExample_warmsTheRegion_pushesAHomeWrite_andNeverReadsHome() {
+    String out = run(() -> {
+      try {
+        ProCacheExample.main(new String[0]);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertThat(out).contains("warm-up: 1,000 profiles scanned at home, 1,000 written to the region's Redis")
+        .contains("user-42 in the region: segments=segment-0 (FRESH, version 1)")
+        .contains("after a home write, user-42 in the region: segments=segment-0,sports (version 2)")
+        .containsPattern("[0-9,]+ of 1,000 profiles answered").contains("home reads 0,");
   }
 }

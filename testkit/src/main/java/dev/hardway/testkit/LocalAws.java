@@ -208,8 +208,10 @@ public final class LocalAws implements AutoCloseable {
         yield new Running(s3, s3.endpoint(), s3.port(), Duration.ZERO);
       }
       case DYNAMODB -> {
-        DynamoDbServer ddb = DynamoDbServer.builder().host(HOST).port(port).region(config.region)
-            .accountId(ACCOUNT_ID).clock(config.clock).start();
+        DynamoDbServer.Builder b = DynamoDbServer.builder().host(HOST).port(port).region(config.region)
+            .accountId(ACCOUNT_ID).clock(config.clock);
+        config.dynamoDbCustomizer.accept(b);
+        DynamoDbServer ddb = b.start();
         yield new Running(ddb, ddb.endpoint(), ddb.port(), Duration.ZERO);
       }
       case KINESIS -> {
@@ -596,6 +598,7 @@ public final class LocalAws implements AutoCloseable {
     private @Nullable String redisPassword;
     private String ldapBindPassword = "hardway-ldap-admin";
     private Consumer<StsServer.Builder> stsCustomizer = b -> { };
+    private Consumer<DynamoDbServer.Builder> dynamoDbCustomizer = b -> { };
     private boolean parallelStart = true;
 
     private Builder() {}
@@ -615,6 +618,7 @@ public final class LocalAws implements AutoCloseable {
       b.redisPassword = redisPassword;
       b.ldapBindPassword = ldapBindPassword;
       b.stsCustomizer = stsCustomizer;
+      b.dynamoDbCustomizer = dynamoDbCustomizer;
       b.parallelStart = parallelStart;
       return b;
     }
@@ -784,6 +788,19 @@ public final class LocalAws implements AutoCloseable {
      */
     public Builder sts(Consumer<StsServer.Builder> customizer) {
       this.stsCustomizer = Objects.requireNonNull(customizer, "customizer");
+      return this;
+    }
+
+    /**
+     * Adjusts the DynamoDB server before it starts, e.g. a small {@linkplain DynamoDbServer.Builder#streamRecordLimit
+     * stream record limit} so that a test sees its stream trimmed. Host, port, region, account and clock are set
+     * before the customizer runs.
+     *
+     * @param customizer changes to the DynamoDB server's builder
+     * @return this builder
+     */
+    public Builder dynamoDb(Consumer<DynamoDbServer.Builder> customizer) {
+      this.dynamoDbCustomizer = Objects.requireNonNull(customizer, "customizer");
       return this;
     }
 
