@@ -101,6 +101,8 @@ public final class LocalAws implements AutoCloseable {
   private final Builder config;
   private final AwsBasicCredentials credentials;
   private final Map<Service, Running> running = new EnumMap<>(Service.class);
+  /** Read by S3 on each request with a key it does not know: the sessions STS issued are accepted there too. */
+  private volatile @Nullable StsServer sts;
   private final Map<Service, FaultProxy> proxies = new EnumMap<>(Service.class);
   private final Map<Class<?>, SdkAutoCloseable> clients = new LinkedHashMap<>();
   private boolean closed;
@@ -204,7 +206,10 @@ public final class LocalAws implements AutoCloseable {
     Running started = switch (service) {
       case S3 -> {
         S3ProxyServer s3 = S3ProxyServer.start(HOST, port, config.accessKeyId, config.secretAccessKey,
-            config.s3Directory, config.startTimeout);
+            accessKeyId -> {
+              StsServer issuer = sts;
+              return issuer == null ? null : issuer.sessionSecret(accessKeyId);
+            }, config.s3Directory, config.startTimeout);
         yield new Running(s3, s3.endpoint(), s3.port(), Duration.ZERO);
       }
       case DYNAMODB -> {
@@ -225,8 +230,9 @@ public final class LocalAws implements AutoCloseable {
             .role(StsRole.builder("arn:aws:iam::" + ACCOUNT_ID + ":role/" + DEFAULT_ROLE_NAME)
                 .trust("arn:aws:iam::" + ACCOUNT_ID + ":root").build());
         config.stsCustomizer.accept(b);
-        StsServer sts = b.start();
-        yield new Running(sts, sts.endpoint(), sts.port(), Duration.ZERO);
+        StsServer server = b.start();
+        sts = server;
+        yield new Running(server, server.endpoint(), server.port(), Duration.ZERO);
       }
       case REDIS -> {
         ChildServer redis = RedisServer.start(HOST, port, config.redisPassword, config.startTimeout);

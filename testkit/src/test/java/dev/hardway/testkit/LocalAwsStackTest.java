@@ -10,6 +10,11 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.sts.StsClient;
 
 /** The stack itself: start, failures, endpoints, environment, close. Uses its own stacks, not the shared one. */
@@ -37,6 +42,31 @@ class LocalAwsStackTest {
           + LocalAws.DEFAULT_ROLE_NAME).roleSessionName("test"));
 
       assertThat(role.assumedRoleUser().arn()).endsWith(":assumed-role/" + LocalAws.DEFAULT_ROLE_NAME + "/test");
+    }
+  }
+
+  @Test
+  void s3_acceptsSessionsIssuedBySts_andRefusesForgedOrExpiredOnes() {
+    TestClock clock = TestClock.ofNow();
+    try (LocalAws aws = LocalAws.builder().services(Service.S3, Service.STS).clock(clock).start()) {
+      var c = aws.sts().assumeRole(b -> b.roleArn("arn:aws:iam::" + LocalAws.ACCOUNT_ID + ":role/"
+          + LocalAws.DEFAULT_ROLE_NAME).roleSessionName("s3").durationSeconds(900)).credentials();
+      var session = AwsSessionCredentials.create(c.accessKeyId(), c.secretAccessKey(), c.sessionToken());
+      try (S3Client s3 = aws.configure(S3Client.builder())
+              .credentialsProvider(StaticCredentialsProvider.create(session)).build();
+          S3Client forged = aws.configure(S3Client.builder()).credentialsProvider(StaticCredentialsProvider.create(
+              AwsSessionCredentials.create(c.accessKeyId(), "not-the-secret", c.sessionToken()))).build()) {
+        s3.createBucket(b -> b.bucket("with-a-session"));
+        s3.putObject(b -> b.bucket("with-a-session").key("k"), RequestBody.fromString("v"));
+        assertThat(s3.getObjectAsBytes(b -> b.bucket("with-a-session").key("k")).asUtf8String()).isEqualTo("v");
+        assertThatThrownBy(() -> forged.listObjectsV2(b -> b.bucket("with-a-session")))
+            .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(403));
+
+        clock.advance(Duration.ofMinutes(16));
+        assertThat(aws.stsServer().sessionSecret(c.accessKeyId())).isNull();
+        assertThatThrownBy(() -> s3.listObjectsV2(b -> b.bucket("with-a-session")))
+            .isInstanceOfSatisfying(S3Exception.class, e -> assertThat(e.statusCode()).isEqualTo(403));
+      }
     }
   }
 

@@ -1,14 +1,18 @@
 package dev.hardway.testkit.internal;
 
+import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
- * s3proxy in this JVM, with an in-memory or filesystem store and SigV2/SigV4 authentication against one key pair.
+ * s3proxy in this JVM, with an in-memory or filesystem store and SigV2/SigV4 authentication against one key pair and
+ * any session secret a resolver knows (the test kit's STS sessions).
  *
  * <p>s3proxy is reached by reflection: its jar cannot be an automatic module (its {@code META-INF/services} names
  * shaded Jetty classes the jar does not contain), so this named module cannot require it, while the jar works on the
@@ -35,13 +39,14 @@ public final class S3ProxyServer implements AutoCloseable {
    * @param port the port, 0 for a free one
    * @param accessKeyId the only access key id accepted
    * @param secretAccessKey its secret
+   * @param sessionSecrets the secret of another access key id (a session issued by the test kit's STS), or null
    * @param directory a folder for a filesystem store that outlives the process, or null for an in-memory store
    * @param timeout how long to wait for it to start
    * @return the running server
    * @throws IllegalStateException when s3proxy is missing from the class path or does not start
    */
   public static S3ProxyServer start(String host, int port, String accessKeyId, String secretAccessKey,
-      @Nullable Path directory, Duration timeout) {
+      Function<String, @Nullable String> sessionSecrets, @Nullable Path directory, Duration timeout) {
     try {
       ClassLoader loader = loader();
       Class<?> s3proxy = Class.forName(PKG + "S3Proxy", true, loader);
@@ -57,7 +62,28 @@ public final class S3ProxyServer implements AutoCloseable {
       Class<?> authType = Class.forName(PKG + "auth.AuthenticationType", true, loader);
       builderType.getMethod("awsAuthentication", authType, String.class, String.class)
           .invoke(builder, authType.getField("AWS_V2_OR_V4").get(null), accessKeyId, secretAccessKey);
+      // s3proxy answers 501 to x-amz- headers it does not know, among them x-amz-security-token, which every request
+      // signed with STS session credentials carries: it is signed, so it must reach the signature check untouched.
+      builderType.getMethod("ignoreUnknownHeaders", boolean.class).invoke(builder, true);
       Object proxy = builderType.getMethod("build").invoke(builder);
+      // A locator answers each request's access key id with its secret (null: an unknown key, refused).
+      Class<?> locatorType = Class.forName(PKG + "BlobStoreLocator", true, loader);
+      Constructor<?> grant = Class.forName(PKG + "AccessGrant", true, loader).getConstructor(String.class,
+          blobStoreType);
+      Object locator = Proxy.newProxyInstance(loader, new Class<?>[] {locatorType}, (self, method, a) -> {
+        if (method.getDeclaringClass() == Object.class) {
+          return switch (method.getName()) {
+            case "equals" -> self == a[0];
+            case "hashCode" -> System.identityHashCode(self);
+            default -> "test kit S3 credentials";
+          };
+        }
+        String identity = (String) a[0];
+        String secret = identity == null ? null
+            : identity.equals(accessKeyId) ? secretAccessKey : sessionSecrets.apply(identity);
+        return secret == null ? null : grant.newInstance(secret, store);
+      });
+      s3proxy.getMethod("setBlobStoreLocator", locatorType).invoke(proxy, locator);
       Method getState = s3proxy.getMethod("getState");
       s3proxy.getMethod("start").invoke(proxy);
       long deadline = System.nanoTime() + timeout.toNanos();

@@ -122,6 +122,22 @@ public final class StsServer implements AutoCloseable {
   }
 
   /**
+   * The secret key of a live session this server issued ({@code AssumeRole}, {@code GetSessionToken}, …), so that
+   * other local services accept STS credentials: the test kit's S3 checks a request's signature with it. (That S3
+   * does not compare the session token, as AWS would.)
+   *
+   * @param accessKeyId a session's access key id
+   * @return its secret key, or {@code null} when this server did not issue it or the session expired
+   */
+  public @Nullable String sessionSecret(String accessKeyId) {
+    Identity id = sessions.get(accessKeyId);
+    if (id == null || id.expiration == null || !clock.instant().isBefore(id.expiration)) {
+      return null;
+    }
+    return id.secret;
+  }
+
+  /**
    * Starts a server with default settings: a free loopback port, account {@value #DEFAULT_ACCOUNT_ID}, no users.
    *
    * @return the running server
