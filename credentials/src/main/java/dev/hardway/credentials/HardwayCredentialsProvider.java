@@ -58,6 +58,7 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
   private final RandomGenerator random;
   private final Duration expiryMargin;
   private final Duration staticRefresh;
+  private final @Nullable Duration maxRefreshInterval;
   private final Duration retryBase;
   private final Duration retryMax;
   private final @Nullable ScheduledExecutorService refresher;
@@ -80,6 +81,7 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
     this.random = b.random;
     this.expiryMargin = b.expiryMargin;
     this.staticRefresh = b.staticRefresh;
+    this.maxRefreshInterval = b.maxRefreshInterval;
     this.retryBase = b.retryBase;
     this.retryMax = b.retryMax;
     if (b.backgroundRefresh) {
@@ -245,12 +247,16 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
   }
 
   private Duration untilRefresh(Instant now, @Nullable Instant expiration) {
+    Duration wait;
     if (expiration == null) {
-      return staticRefresh;
+      wait = staticRefresh;
+    } else {
+      long usable = Duration.between(now, expiration).minus(expiryMargin).toMillis();
+      // Never more often than every second.
+      wait = Duration.ofMillis(Math.max(1000, Timing.refreshInMillis(usable, random)));
     }
-    long usable = Duration.between(now, expiration).minus(expiryMargin).toMillis();
-    // Never more often than every second.
-    return Duration.ofMillis(Math.max(1000, Timing.refreshInMillis(usable, random)));
+    Duration cap = maxRefreshInterval;
+    return cap != null && cap.compareTo(wait) < 0 ? cap : wait;
   }
 
   /**
@@ -307,6 +313,7 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
     private Duration refreshTick = Duration.ofSeconds(1);
     private Duration expiryMargin = Duration.ofSeconds(15);
     private Duration staticRefresh = Duration.ofMinutes(5);
+    private @Nullable Duration maxRefreshInterval;
     private Duration retryBase = Duration.ofSeconds(1);
     private Duration retryMax = Duration.ofMinutes(1);
 
@@ -390,6 +397,21 @@ public final class HardwayCredentialsProvider implements AwsCredentialsProvider,
      */
     public Builder staticRefresh(Duration interval) {
       this.staticRefresh = Timing.within(interval, Duration.ofSeconds(1), Duration.ofDays(1), "staticRefresh");
+      return this;
+    }
+
+    /**
+     * Resolves again at least this often, whatever the credentials' expiry (default: no cap). For a workstation
+     * whose role is switched with {@code hardway-credentials use}: running clients follow within this interval
+     * instead of at half their credentials' life. The source must then answer fresh credentials itself (the SDK's
+     * instance-metadata provider caches until its {@code staleTime}).
+     *
+     * @param interval 1 s to 1 day
+     * @return this builder
+     */
+    public Builder maxRefreshInterval(Duration interval) {
+      this.maxRefreshInterval = Timing.within(interval, Duration.ofSeconds(1), Duration.ofDays(1),
+          "maxRefreshInterval");
       return this;
     }
 

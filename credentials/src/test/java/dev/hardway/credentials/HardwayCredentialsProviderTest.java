@@ -140,6 +140,41 @@ class HardwayCredentialsProviderTest {
   }
 
   @Test
+  void maxRefreshInterval_letsRunningClientsFollowARoleSwitchWithinIt() {
+    TestClock clock = TestClock.at(Instant.now());
+    String first = "arn:aws:iam::000000000000:role/first";
+    String second = "arn:aws:iam::000000000000:role/second";
+    try (StsServer server = StsServer.builder().clock(clock).user("broker", "AKIABROKER0000000003", "secret")
+            .role(StsRole.builder(first).trust(StsRole.ANYONE).build())
+            .role(StsRole.builder(second).trust(StsRole.ANYONE).build()).start();
+        StsClient sts = StsClient.builder().endpointOverride(server.endpoint()).region(Region.US_EAST_1)
+            .credentialsProvider(StaticCredentialsProvider.create(
+                AwsBasicCredentials.create("AKIABROKER0000000003", "secret"))).build();
+        RoleBroker broker = RoleBroker.builder().sts(sts).user("dave").clock(clock).executor(Runnable::run)
+            .backgroundRefresh(false).policy(StaticRolePolicy.builder().grant("dave", first).grant("dave", second)
+                .defaultRole("dave", first).build()).build();
+        HardwayCredentialsProvider chain = HardwayCredentialsProvider.builder().backgroundRefresh(false)
+            .clock(clock).source("broker", broker.credentialsProvider())
+            .maxRefreshInterval(Duration.ofSeconds(10)).build()) {
+      AwsCredentials before = chain.resolveCredentials();
+      broker.use(second);
+      clock.advance(Duration.ofSeconds(9));
+      chain.refreshDue();
+      assertThat(chain.resolveCredentials()).isEqualTo(before);
+      clock.advance(Duration.ofSeconds(2));
+      chain.refreshDue();
+      AwsCredentials after = chain.resolveCredentials();
+      assertThat(after.accessKeyId()).isNotEqualTo(before.accessKeyId());
+      try (StsClient app = StsClient.builder().endpointOverride(server.endpoint()).region(Region.US_EAST_1)
+          .credentialsProvider(StaticCredentialsProvider.create(after)).build()) {
+        assertThat(app.getCallerIdentity().arn()).contains(":assumed-role/second/");
+      }
+    }
+    assertThatThrownBy(() -> HardwayCredentialsProvider.builder().maxRefreshInterval(Duration.ofMillis(10)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxRefreshInterval");
+  }
+
+  @Test
   void build_refusesATickNoShorterThanTheMargin_andBadValuesNameThemselves() {
     assertThatThrownBy(() -> HardwayCredentialsProvider.builder().refreshTick(Duration.ofSeconds(20)).build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("refreshTick (PT20S)");
