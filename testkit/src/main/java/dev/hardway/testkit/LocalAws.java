@@ -220,7 +220,7 @@ public final class LocalAws implements AutoCloseable {
         yield new Running(ddb, ddb.endpoint(), ddb.port(), Duration.ZERO);
       }
       case KINESIS -> {
-        ChildServer kinesis = KinesisServer.start(HOST, port, config.region, ACCOUNT_ID,
+        KinesisServer kinesis = KinesisServer.start(HOST, port, config.region, ACCOUNT_ID,
             config.kinesisOperationDelay, config.startTimeout);
         yield new Running(kinesis, kinesis.endpoint(), kinesis.port(), Duration.ZERO);
       }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hardway.testkit.junit.Fresh;
 import dev.hardway.testkit.junit.LocalAwsTest;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,5 +60,30 @@ class KinesisServiceTest {
 
     assertThat(response.shardId()).startsWith("shardId-");
     assertThat(response.sequenceNumber()).isNotBlank();
+  }
+
+  @Test
+  void clientsResettingTheirConnections_leaveKinesisServing(LocalAws aws, KinesisClient kinesis, Fresh fresh)
+      throws Exception {
+    String stream = fresh.stream(1);
+    URI endpoint = aws.endpoint(Service.KINESIS);
+    byte[] request = ("POST / HTTP/1.1\r\nHost: " + endpoint.getHost() + "\r\n"
+        + "X-Amz-Target: Kinesis_20131202.ListStreams\r\nContent-Type: application/x-amz-json-1.1\r\n"
+        + "Content-Length: 2\r\n\r\n{}").getBytes(StandardCharsets.US_ASCII);
+    // Resets of every kind: idle, in the middle of a request, and with a request in flight. Without the relay,
+    // kinesis-mock stops listening after the first.
+    for (int i = 0; i < 30; i++) {
+      try (Socket s = new Socket(endpoint.getHost(), endpoint.getPort())) {
+        s.setSoLinger(true, 0);
+        if (i % 3 == 1) {
+          s.getOutputStream().write(request, 0, 20);
+        } else if (i % 3 == 2) {
+          s.getOutputStream().write(request);
+        }
+      }
+    }
+    kinesis.putRecord(b -> b.streamName(stream).partitionKey("k").data(SdkBytes.fromUtf8String("after resets")));
+    assertThat(kinesis.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary().streamName())
+        .isEqualTo(stream);
   }
 }
