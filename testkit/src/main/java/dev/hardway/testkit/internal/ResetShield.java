@@ -108,11 +108,7 @@ final class ResetShield implements AutoCloseable {
         if (reset) {
           clientResets.incrementAndGet();
         }
-        try {
-          upstream.shutdownOutput();
-        } catch (IOException e) {
-          // Already gone.
-        }
+        halfClose(upstream);
       });
       // Toward the client until the server closes; once the client is gone, the rest is read and dropped.
       try {
@@ -128,7 +124,7 @@ final class ResetShield implements AutoCloseable {
               out.flush();
             } catch (IOException e) {
               clientGone = true;
-              upstream.shutdownOutput();
+              halfClose(upstream);
               upstream.setSoTimeout(DRAIN_MILLIS);
             }
           }
@@ -171,6 +167,19 @@ final class ResetShield implements AutoCloseable {
       return false;
     } catch (IOException e) {
       return true;
+    }
+  }
+
+  /** Sends the server a FIN, once (the two directions may both get here). */
+  private static void halfClose(Socket upstream) {
+    synchronized (upstream) {
+      if (!upstream.isOutputShutdown() && !upstream.isClosed()) {
+        try {
+          upstream.shutdownOutput();
+        } catch (IOException e) {
+          // Already gone.
+        }
+      }
     }
   }
 
