@@ -157,7 +157,7 @@ public final class RegionWriter implements AutoCloseable {
       } catch (RuntimeException e) {
         failures.incrementAndGet();
         failuresInARow++;
-        sleep(Math.min(5_000, 50L << Math.min(6, failuresInARow)));
+        Backoff.sleep(failuresInARow, 50, 5_000);
       }
     }
   }

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 
@@ -149,35 +151,48 @@ public final class Warmup {
   /** The peer's values of these keys (a key gone meanwhile is skipped); a failed read is retried with backoff. */
   private static List<PushedUpdate> readPeer(RedisTier<byte[]> source, List<String> names) {
     List<PushedUpdate> out = new ArrayList<>(names.size());
-    List<String> pending = names;
-    for (int attempt = 1; !pending.isEmpty(); attempt++) {
-      List<CompletableFuture<@Nullable Versioned<byte[]>>> values = new ArrayList<>(pending.size());
-      for (String name : pending) {
-        values.add(source.get(name));
+    inRounds(names, source::get, (name, v) -> {
+      if (v != null) {
+        out.add(new PushedUpdate(name, v.version(), v.writtenAtMicros(), v.value()));
       }
-      List<String> failed = new ArrayList<>();
+    }, "the peer Redis keeps failing reads", name -> name);
+    return out;
+  }
+
+  /**
+   * Starts {@code call} for every item, all in flight at once, hands each answer to {@code done}, and calls again,
+   * with backoff, for the items whose call failed: up to 10 rounds, then an {@link IllegalStateException}.
+   */
+  private static <T, R> void inRounds(List<T> items, Function<T, CompletableFuture<R>> call, BiConsumer<T, R> done,
+      String failing, Function<T, String> name) {
+    List<T> pending = items;
+    for (int attempt = 1; !pending.isEmpty(); attempt++) {
+      List<CompletableFuture<R>> inFlight = new ArrayList<>(pending.size());
+      for (T item : pending) {
+        inFlight.add(call.apply(item));
+      }
+      List<T> failed = new ArrayList<>();
       RuntimeException last = null;
       for (int i = 0; i < pending.size(); i++) {
+        R answer;
         try {
-          Versioned<byte[]> v = values.get(i).join();
-          if (v != null) {
-            out.add(new PushedUpdate(pending.get(i), v.version(), v.writtenAtMicros(), v.value()));
-          }
+          answer = inFlight.get(i).join();
         } catch (RuntimeException e) {
           failed.add(pending.get(i));
           last = e;
+          continue;
         }
+        done.accept(pending.get(i), answer);
       }
       if (!failed.isEmpty() && attempt >= 10) {
-        throw new IllegalStateException("the peer Redis keeps failing reads (" + failed.size() + " left, e.g. key "
-            + failed.get(0) + "): " + last, last);
+        throw new IllegalStateException(failing + " (" + failed.size() + " left, e.g. key "
+            + name.apply(failed.get(0)) + "): " + last, last);
       }
       if (!failed.isEmpty()) {
         Backoff.sleep(attempt, 50, 5_000);
       }
       pending = failed;
     }
-    return out;
   }
 
   private static KeyScanCursor<String> scanWithRetry(io.lettuce.core.api.sync.RedisCommands<String, byte[]> sync,
@@ -216,31 +231,9 @@ public final class Warmup {
   /** A failed write is retried with backoff. */
   private static void applyBatch(RedisTier<byte[]> into, List<PushedUpdate> updates, AtomicLong written,
       AtomicLong notNewer) {
-    List<PushedUpdate> pending = updates;
-    for (int attempt = 1; !pending.isEmpty(); attempt++) {
-      List<CompletableFuture<Boolean>> inFlight = new ArrayList<>(pending.size());
-      for (PushedUpdate u : pending) {
-        inFlight.add(into.putIfNewer(u.key(), new Versioned<>(u.value(), u.version(), u.writtenAtMicros())));
-      }
-      List<PushedUpdate> failed = new ArrayList<>();
-      RuntimeException last = null;
-      for (int i = 0; i < inFlight.size(); i++) {
-        try {
-          (inFlight.get(i).join() ? written : notNewer).incrementAndGet();
-        } catch (RuntimeException e) {
-          failed.add(pending.get(i));
-          last = e;
-        }
-      }
-      if (!failed.isEmpty() && attempt >= 10) {
-        throw new IllegalStateException("Redis keeps refusing the warm-up's writes (" + failed.size()
-            + " left, e.g. key " + failed.get(0).key() + "): " + last, last);
-      }
-      if (!failed.isEmpty()) {
-        Backoff.sleep(attempt, 50, 5_000);
-      }
-      pending = failed;
-    }
+    inRounds(updates, u -> into.putIfNewer(u.key(), new Versioned<>(u.value(), u.version(), u.writtenAtMicros())),
+        (u, took) -> (took ? written : notNewer).incrementAndGet(), "Redis keeps refusing the warm-up's writes",
+        PushedUpdate::key);
   }
 
   /** Builds a {@link Warmup}; set one source ({@link #fromTable} or {@link #fromPeer}) and {@link #into}. */
