@@ -18,5 +18,7 @@ module dev.hardway.s3pager {
   requires software.amazon.awssdk.awscore;
   requires software.amazon.awssdk.regions;
   requires software.amazon.awssdk.http;
+  requires software.amazon.awssdk.http.apache5;
+  requires software.amazon.awssdk.retries.api;
   requires software.amazon.awssdk.utils;
 }
