@@ -153,7 +153,7 @@ public final class S3Pager implements AutoCloseable {
         }
         try {
           RemoteBackend backend = RemoteBackend.start(pc, mapping, config.handlerJvmOptions,
-              config.handlerStartTimeout);
+              config.handlerStartTimeout, config.guardian);
           return new PagedObject(this, bucket, key, pinnedETag, size, config.chunkSize, mapping, backend,
               PagingMode.USERFAULTFD);
         } catch (RemoteBackend.HandoverRefused e) {
@@ -226,6 +226,7 @@ public final class S3Pager implements AutoCloseable {
    *   <tr><td>{@link #retries retries}</td><td>6 attempts, 50 ms to 2 s</td><td>per chunk, with jitter</td></tr>
    *   <tr><td>{@link #markers markers}</td><td>true</td><td>marker readahead</td></tr>
    *   <tr><td>{@link #userfaultfd userfaultfd}</td><td>true</td><td>false forces explicit-only mode</td></tr>
+   *   <tr><td>{@link #guardian guardian}</td><td>true</td><td>a guardian process per handler</td></tr>
    *   <tr><td>{@link #handlerJvmOptions handlerJvmOptions}</td><td>small serial-GC heap</td><td>for the handler
    *       JVM</td></tr>
    *   <tr><td>{@link #handlerStartTimeout handlerStartTimeout}</td><td>30 s</td><td>for the handler to be
@@ -250,6 +251,7 @@ public final class S3Pager implements AutoCloseable {
     private boolean markers = true;
     private boolean userfaultfd = true;
     private boolean allowUserModeOnly = true;
+    private boolean guardian = true;
     private List<String> handlerJvmOptions =
         List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:-UsePerfData");
     private Duration handlerStartTimeout = Duration.ofSeconds(30);
@@ -275,6 +277,7 @@ public final class S3Pager implements AutoCloseable {
       b.markers = markers;
       b.userfaultfd = userfaultfd;
       b.allowUserModeOnly = allowUserModeOnly;
+      b.guardian = guardian;
       b.handlerJvmOptions = handlerJvmOptions;
       b.handlerStartTimeout = handlerStartTimeout;
       return b;
@@ -471,6 +474,19 @@ public final class S3Pager implements AutoCloseable {
      */
     public Builder userfaultfd(boolean userfaultfd) {
       this.userfaultfd = userfaultfd;
+      return this;
+    }
+
+    /**
+     * Whether each handler gets a guardian process that poisons the object's missing pages if the handler dies. Its
+     * job cannot be done from this JVM when a safepoint is waiting for a reader blocked on a fault of the dead
+     * handler: every Java thread is stopped then. Costs one more small JVM per open object (about 30 MB).
+     *
+     * @param guardian false to rely on this JVM's exit watcher alone
+     * @return this builder
+     */
+    public Builder guardian(boolean guardian) {
+      this.guardian = guardian;
       return this;
     }
 

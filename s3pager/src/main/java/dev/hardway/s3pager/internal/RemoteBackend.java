@@ -41,6 +41,8 @@ public final class RemoteBackend implements Backend {
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
   private volatile @Nullable String failure;
   private volatile boolean closing;
+  private volatile @Nullable Process guardian;
+  private volatile @Nullable DataOutputStream guardianInput;
 
   /** The handler could not take the userfaultfd (no ptrace rights over this process): fall back. */
   public static final class HandoverRefused extends RuntimeException {
@@ -64,36 +66,18 @@ public final class RemoteBackend implements Backend {
    * @param mapping a registered mapping
    * @param jvmOptions options for the handler JVM
    * @param startTimeout how long to wait for it
+   * @param guardian whether to start a guardian process (see {@link GuardianMain})
    * @return the backend
    * @throws HandoverRefused when the handler may not take the descriptor
    * @throws S3PagerException when it cannot start
    */
   public static RemoteBackend start(PagerConfig config, Mapping mapping, List<String> jvmOptions,
-      Duration startTimeout) {
+      Duration startTimeout, boolean guardian) {
     Uffd uffd = mapping.uffd();
     if (uffd == null) {
       throw new IllegalArgumentException("the mapping has no userfaultfd");
     }
-    List<String> command = new ArrayList<>();
-    command.add(ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    command.addAll(jvmOptions);
-    Module module = HandlerMain.class.getModule();
-    String modulePath = System.getProperty("jdk.module.path");
-    if (module.isNamed() && modulePath != null) {
-      command.add("--enable-native-access=" + module.getName());
-      command.add("--module-path");
-      command.add(modulePath);
-      command.add("--add-modules");
-      command.add("ALL-MODULE-PATH");
-      command.add("-m");
-      command.add(module.getName() + "/" + HandlerMain.class.getName());
-    } else {
-      command.add("--enable-native-access=ALL-UNNAMED");
-      command.add("-cp");
-      command.add(System.getProperty("java.class.path", "") + File.pathSeparator);
-      command.add(HandlerMain.class.getName());
-    }
+    List<String> command = javaCommand(jvmOptions, HandlerMain.class);
     Process process;
     try {
       process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -134,7 +118,60 @@ public final class RemoteBackend implements Backend {
       Thread.currentThread().interrupt();
       throw new S3PagerException("interrupted while the s3pager handler process started", true, e);
     }
+    if (guardian) {
+      backend.startGuardian(uffd);
+    }
     return backend;
+  }
+
+  /** The command that runs {@code main} in a JVM like this one: same java, same class path or module path. */
+  static List<String> javaCommand(List<String> jvmOptions, Class<?> main) {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(jvmOptions);
+    Module module = main.getModule();
+    String modulePath = System.getProperty("jdk.module.path");
+    if (module.isNamed() && modulePath != null) {
+      command.add("--enable-native-access=" + module.getName());
+      command.add("--module-path");
+      command.add(modulePath);
+      command.add("--add-modules");
+      command.add("ALL-MODULE-PATH");
+      command.add("-m");
+      command.add(module.getName() + "/" + main.getName());
+    } else {
+      command.add("--enable-native-access=ALL-UNNAMED");
+      command.add("-cp");
+      command.add(System.getProperty("java.class.path", "") + File.pathSeparator);
+      command.add(main.getName());
+    }
+    return command;
+  }
+
+  /**
+   * Starts the guardian process (see {@link GuardianMain}) for this handler; does not wait for it.
+   */
+  private void startGuardian(Uffd uffd) {
+    List<String> command = javaCommand(List.of("-Xmx24m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Xss256k", "-XX:-UsePerfData"), GuardianMain.class);
+    try {
+      Process g = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      guardian = g;
+      // Kept open (and referenced, or a cleaner would close it): end of input tells the guardian to go.
+      DataOutputStream o = new DataOutputStream(new BufferedOutputStream(g.getOutputStream()));
+      guardianInput = o;
+      {
+        o.writeLong(ProcessHandle.current().pid());
+        o.writeInt(uffd.fd());
+        o.writeLong(process.pid());
+        o.writeLong(mapping.base());
+        o.writeLong(mapping.length());
+        o.flush();
+      }
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "s3pager: no guardian for handler " + process.pid() + ": " + e);
+    }
   }
 
   private void readReplies() {
@@ -305,6 +342,10 @@ public final class RemoteBackend implements Backend {
   @Override
   public void close() {
     closing = true;
+    Process g = guardian;
+    if (g != null) {
+      g.destroyForcibly();
+    }
     send(o -> o.writeByte(Protocol.CLOSE));
     try {
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -314,6 +355,13 @@ public final class RemoteBackend implements Backend {
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
+    }
+    if (g != null) {
+      try {
+        g.waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     S3PagerException e = new S3PagerException("the object is closed", false);
     pending.values().forEach(f -> f.completeExceptionally(e));
