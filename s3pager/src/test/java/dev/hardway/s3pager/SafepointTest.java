@@ -31,9 +31,11 @@ class SafepointTest {
   void handlerDeath_duringAStuckSafepoint_isResolvedByTheGuardian_andHangsWithoutIt(LocalAws aws, S3Client s3,
       Fresh fresh) throws Exception {
     String bucket = fresh.bucket();
-    Objects3.put(s3, bucket, "stuck", 1 << 20);
+    Objects3.put(s3, bucket, "stuck", 16 << 20);
     FaultProxy proxy = aws.faults(Service.S3);
-    proxy.addHttpFault(HttpFault.when(HttpMatch.method("GET")).delay(Duration.ofSeconds(6)));
+    // Only the second 8 MiB chunk is slow: open() warms the handler up on the first.
+    proxy.addHttpFault(HttpFault.when(HttpMatch.method("GET").and(HttpMatch.header("Range", "bytes=8388608-16777215")))
+        .delay(Duration.ofSeconds(6)));
     try {
       List<String> withGuardian = runAndKillHandler(aws, proxy, bucket, true, Duration.ofSeconds(15));
       assertThat(withGuardian).contains("GC_STARTING", "GC_DONE", "EXIT");

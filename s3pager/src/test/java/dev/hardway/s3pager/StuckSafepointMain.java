@@ -16,7 +16,7 @@ public final class StuckSafepointMain {
       System.out.println("HANDLER " + object.handlerPid());
       Thread reader = Thread.ofPlatform().start(() -> {
         try {
-          byte b = object.segment().get(JAVA_BYTE, 0);
+          byte b = object.segment().get(JAVA_BYTE, 8 << 20);
           System.out.println("READ " + b);
         } catch (InternalError e) {
           System.out.println("INTERNAL_ERROR " + e.getMessage());

@@ -124,6 +124,7 @@ final class Engine implements AutoCloseable {
         stalls++;
         demanded[c] = true;
         installMarker(c);
+        access(c);
       }
       case MARKED -> {
         markerHits++;
@@ -384,6 +385,32 @@ final class Engine implements AutoCloseable {
     }
     settleAwaits();
     enforceBudget();
+    notifyAll();
+  }
+
+  /**
+   * Fetches the first chunk and waits until it is resident, failed, or the timeout passes: run before the handler
+   * says it is ready, so that the slow first request of a fresh JVM (class loading, connection set-up, hundreds of
+   * milliseconds) is paid inside {@code open}, parked, rather than by a first touch that a safepoint would wait for.
+   */
+  synchronized void warmUp(long timeoutMillis) {
+    if (chunks == 0) {
+      return;
+    }
+    prefetch(0, 0);
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (state[0] == FETCHING && !closed) {
+      long left = deadline - System.currentTimeMillis();
+      if (left <= 0) {
+        return;
+      }
+      try {
+        wait(left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /** Evicts least recently used resident chunks while over the budget; never a chunk in the readahead window. */
@@ -453,6 +480,7 @@ final class Engine implements AutoCloseable {
     errorRetryable[c] = retryable;
     host.poison(chunkStart(c), chunkPages(c));
     settleAwaits();
+    notifyAll();
   }
 
   /** Fails every chunk that is not resident (the object is gone, forbidden or changed). */
@@ -479,6 +507,7 @@ final class Engine implements AutoCloseable {
       }
     }
     settleAwaits();
+    notifyAll();
     if (!closed) {
       host.failed(message, retryable);
     }

@@ -84,6 +84,8 @@ public final class HandlerMain {
       Engine e = new Engine(config, new UffdHost(taken));
       engine = e;
       Thread.ofPlatform().daemon().name("s3pager-handler-faults").start(() -> serveFaults(taken, e));
+      // The first chunk is the likeliest first touch, and fetching it warms this JVM's S3 client and connection.
+      e.warmUp(10_000);
       send(o -> o.writeByte(Protocol.READY));
       return control(in, e);
     } catch (EOFException eof) {
