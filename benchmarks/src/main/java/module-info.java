@@ -7,6 +7,7 @@ module dev.hardway.benchmarks {
   requires dev.hardway.credentials;
   requires dev.hardway.pacing;
   requires dev.hardway.logtiers;
+  requires dev.hardway.s3pager;
   requires com.github.luben.zstd_jni;
   requires amazon.kinesis.client;
   requires org.agrona;
