@@ -9,6 +9,7 @@ module dev.hardway.benchmarks {
   requires dev.hardway.logtiers;
   requires dev.hardway.procache;
   requires com.github.benmanes.caffeine;
+  requires dev.hardway.s3pager;
   requires com.github.luben.zstd_jni;
   requires amazon.kinesis.client;
   requires org.agrona;

@@ -1,0 +1,547 @@
+package dev.hardway.s3pager.internal;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The chunk engine: which chunks are missing, being fetched, resident or evicted; single flight per chunk; readahead
+ * with markers; retries; the memory budget. It runs in the handler process (faults come from the userfaultfd) or, when
+ * userfaultfd is not permitted, in the application (only explicit requests come in).
+ *
+ * <p>Marker readahead: a chunk fetched ahead of the reader is installed without its first page, whose bytes are kept
+ * here; the reader's touch of that page faults, the fault is served at once from the kept bytes and moves the
+ * readahead window on, so a sequential scan keeps {@code window} GETs in flight without any polling.
+ *
+ * <p>Locking: one monitor guards every chunk's state; GETs and installs of fetched bytes happen outside it (a chunk
+ * being fetched has one owner, its worker). Nothing here ever waits on the application.
+ */
+final class Engine implements AutoCloseable {
+  static final byte MISSING = 0;
+  static final byte FETCHING = 1;
+  static final byte MARKED = 2;
+  static final byte RESIDENT = 3;
+  static final byte EVICTING = 4;
+  static final byte FAILED = 5;
+
+  private static final int COPY_BUFFER = 64 << 10;
+
+  private final PagerConfig config;
+  private final Host host;
+  private final Fetcher fetcher;
+  private final int chunks;
+  private final long page = Linux.PAGE_SIZE;
+  private final byte[] state;
+  private final boolean[] demanded;
+  private final @Nullable MemorySegment[] markers;
+  private final long[] lastUse;
+  private final @Nullable String[] errors;
+  private final boolean[] errorRetryable;
+  private final List<Await> awaits = new ArrayList<>();
+  private final ExecutorService workers;
+  private final long started = System.nanoTime();
+
+  private int lastChunk = -2;
+  private int window;
+  private long useClock;
+  private long residentBytes;
+  private boolean closed;
+  private @Nullable String objectFailure;
+
+  // Counters, guarded by this.
+  private long faults;
+  private long stalls;
+  private long markerHits;
+  private long fetches;
+  private long bytesFetched;
+  private long retries;
+  private long evictions;
+  private long maxResidentBytes;
+  private long firstByteNanos = -1;
+
+  private record Await(long id, int first, int last) {}
+
+  Engine(PagerConfig config, Host host) {
+    this.config = config;
+    this.host = host;
+    this.chunks = config.chunks();
+    this.state = new byte[chunks];
+    this.demanded = new boolean[chunks];
+    this.markers = new MemorySegment[chunks];
+    this.lastUse = new long[chunks];
+    this.errors = new String[chunks];
+    this.errorRetryable = new boolean[chunks];
+    this.window = config.readaheadInitial();
+    this.fetcher = new Fetcher(config);
+    this.workers = Executors.newFixedThreadPool(config.fetchThreads(),
+        Thread.ofPlatform().daemon().name("s3pager-fetch-", 0).factory());
+  }
+
+  void credentials(String accessKeyId, String secret, @Nullable String token) {
+    fetcher.credentials(Fetcher.credentials(accessKeyId, secret, token));
+  }
+
+  private long chunkStart(int c) {
+    return c * config.chunkSize();
+  }
+
+  private long chunkLength(int c) {
+    return Math.min(config.chunkSize(), config.objectSize() - chunkStart(c));
+  }
+
+  /** The chunk's length rounded up to pages: what is mapped and installed. */
+  private long chunkPages(int c) {
+    return (chunkLength(c) + page - 1) & -page;
+  }
+
+  /** A missing-page fault at this offset of the object (from the userfaultfd). */
+  synchronized void fault(long offset) {
+    int c = (int) (offset / config.chunkSize());
+    if (c < 0 || c >= chunks) {
+      return;
+    }
+    faults++;
+    long pageStart = offset & -page;
+    switch (state[c]) {
+      case MISSING -> {
+        stalls++;
+        demanded[c] = true;
+        startFetch(c);
+        access(c);
+      }
+      case FETCHING -> {
+        stalls++;
+        demanded[c] = true;
+        installMarker(c);
+        access(c);
+      }
+      case MARKED -> {
+        markerHits++;
+        demanded[c] = true;
+        installMarker(c);
+        state[c] = RESIDENT;
+        access(c);
+      }
+      case EVICTING -> demanded[c] = true;
+      case FAILED -> host.poison(pageStart, page);
+      default -> host.wake(pageStart, page);
+    }
+  }
+
+  /** Starts fetches of a range of chunks that are missing, without waiting. */
+  synchronized void prefetch(long first, long last) {
+    for (int c = chunkOf(first); c <= chunkOf(last); c++) {
+      if (state[c] == MISSING) {
+        demanded[c] = true;
+        startFetch(c);
+      }
+    }
+  }
+
+  /** Answers through the host once every chunk of the range is fully resident (or one failed). */
+  synchronized void await(long id, long first, long last) {
+    int from = chunkOf(first);
+    int to = chunkOf(last);
+    for (int c = from; c <= to; c++) {
+      demanded[c] = true;
+      switch (state[c]) {
+        case MISSING -> startFetch(c);
+        case MARKED -> {
+          installMarker(c);
+          state[c] = RESIDENT;
+        }
+        case FETCHING -> installMarker(c);
+        default -> { }
+      }
+      access(c);
+    }
+    Await a = new Await(id, from, to);
+    if (!settle(a)) {
+      awaits.add(a);
+    }
+  }
+
+  private int chunkOf(long offset) {
+    return (int) Math.min(chunks - 1, Math.max(0, offset / config.chunkSize()));
+  }
+
+  /** Answers the await if it can be answered now. */
+  private boolean settle(Await a) {
+    boolean allResident = true;
+    for (int c = a.first; c <= a.last; c++) {
+      if (state[c] == FAILED) {
+        String error = errors[c];
+        host.awaited(a.id, error == null ? "chunk " + c + " failed" : error, errorRetryable[c]);
+        return true;
+      }
+      if (state[c] != RESIDENT) {
+        allResident = false;
+      }
+    }
+    if (closed) {
+      host.awaited(a.id, "the object is closed", false);
+      return true;
+    }
+    if (allResident) {
+      host.awaited(a.id, null, false);
+      return true;
+    }
+    return false;
+  }
+
+  private void settleAwaits() {
+    for (Iterator<Await> it = awaits.iterator(); it.hasNext(); ) {
+      if (settle(it.next())) {
+        it.remove();
+      }
+    }
+  }
+
+  /** Sequential detection and readahead after an access to chunk c. */
+  private void access(int c) {
+    lastUse[c] = ++useClock;
+    if (c == lastChunk + 1) {
+      window = Math.min(config.readaheadMax(), Math.max(1, window * 2));
+    } else if (c != lastChunk) {
+      window = config.readaheadInitial();
+    }
+    lastChunk = c;
+    for (int i = 1; i <= window && c + i < chunks; i++) {
+      if (state[c + i] == MISSING) {
+        startFetch(c + i);
+      }
+    }
+  }
+
+  private void startFetch(int c) {
+    if (closed) {
+      return;
+    }
+    state[c] = FETCHING;
+    fetches++;
+    workers.execute(() -> fetch(c));
+  }
+
+  /** Installs the kept first page of a chunk, if one is kept. */
+  private void installMarker(int c) {
+    MemorySegment marker = markers[c];
+    if (marker != null) {
+      markers[c] = null;
+      host.install(chunkStart(c), marker, page);
+    }
+  }
+
+  // ---- the worker side -------------------------------------------------------------------------------------------
+
+  private static final ThreadLocal<MemorySegment> STAGING = new ThreadLocal<>();
+  private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[COPY_BUFFER]);
+
+  private MemorySegment staging() {
+    MemorySegment s = STAGING.get();
+    long want = config.pieceSize() + page;
+    if (s == null || s.byteSize() < want) {
+      s = Arena.ofAuto().allocate(want, page);
+      STAGING.set(s);
+    }
+    return s;
+  }
+
+  private void fetch(int c) {
+    long start = chunkStart(c);
+    long length = chunkLength(c);
+    long installed = 0;
+    int attempt = 0;
+    while (true) {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+      }
+      try (InputStream body = fetcher.open(start + installed, start + length - 1)) {
+        installed = stream(c, body, installed, length);
+        if (installed >= length) {
+          completed(c, length);
+          return;
+        }
+        throw new IOException("body of chunk " + c + " ended " + (length - installed) + " bytes early");
+      } catch (Abandoned e) {
+        return;
+      } catch (Fetcher.PermanentFetchException e) {
+        failObject(e.getMessage(), false);
+        return;
+      } catch (IOException | RuntimeException e) {
+        attempt++;
+        synchronized (this) {
+          retries++;
+        }
+        if (attempt >= config.maxAttempts()) {
+          failChunk(c, "s3://" + config.bucket() + "/" + config.key() + " bytes " + start + "-" + (start + length - 1)
+              + ": " + attempt + " attempts failed, the last with " + e, true);
+          return;
+        }
+        long backoff = Math.min(config.backoffMaxMillis(), config.backoffBaseMillis() << Math.min(20, attempt - 1));
+        long sleep = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+        try {
+          TimeUnit.MILLISECONDS.sleep(sleep);
+        } catch (InterruptedException interrupted) {
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads the body and installs it a piece at a time, whole pages only (a partial page waits for its end, or for the
+   * end of the object, where it is padded with zeros as the mapping is). Returns the bytes installed so far.
+   */
+  private long stream(int c, InputStream body, long installed, long length) throws IOException {
+    MemorySegment staging = staging();
+    byte[] buffer = BUFFER.get();
+    long piece = config.pieceSize();
+    long filled = 0;
+    long base = installed;
+    while (base + filled < length) {
+      int want = (int) Math.min(buffer.length, Math.min(piece - filled, length - base - filled));
+      int n = body.read(buffer, 0, want);
+      if (n < 0) {
+        break;
+      }
+      MemorySegment.copy(buffer, 0, staging, JAVA_BYTE, filled, n);
+      filled += n;
+      if (filled == piece || base + filled == length) {
+        long bytes = base + filled == length ? (filled + page - 1) & -page : filled & -page;
+        if (base + filled == length && bytes > filled) {
+          staging.asSlice(filled, bytes - filled).fill((byte) 0);
+        }
+        installPiece(c, base, staging, bytes);
+        long kept = filled - Math.min(filled, bytes);
+        base += Math.min(filled, bytes);
+        filled = kept;
+      }
+    }
+    return Math.min(length, base);
+  }
+
+  private void installPiece(int c, long offsetInChunk, MemorySegment staging, long bytes) {
+    long start = chunkStart(c) + offsetInChunk;
+    MemorySegment src = staging;
+    long length = bytes;
+    synchronized (this) {
+      if (closed || state[c] != FETCHING) {
+        throw new Abandoned();
+      }
+      if (firstByteNanos < 0) {
+        firstByteNanos = System.nanoTime() - started;
+      }
+      if (offsetInChunk == 0 && config.markers() && !demanded[c] && chunkPages(c) > page) {
+        // Readahead: keep the first page back as the marker whose touch moves the window on.
+        MemorySegment marker = Arena.ofAuto().allocate(page, page);
+        MemorySegment.copy(staging, 0, marker, 0, page);
+        markers[c] = marker;
+        src = staging.asSlice(page);
+        start += page;
+        length -= page;
+      }
+    }
+    int err = host.install(start, src, length);
+    if (err != 0) {
+      throw new IllegalStateException("installing chunk " + c + " failed with " + Linux.errnoName(err));
+    }
+  }
+
+  /** The chunk stopped being this worker's (the object failed or closed): stop quietly. */
+  private static final class Abandoned extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Abandoned() {
+      super(null, null, false, false);
+    }
+  }
+
+  private synchronized void completed(int c, long length) {
+    bytesFetched += length;
+    if (state[c] != FETCHING) {
+      return;
+    }
+    if (demanded[c]) {
+      installMarker(c);
+    }
+    state[c] = markers[c] != null ? MARKED : RESIDENT;
+    residentBytes += chunkPages(c);
+    maxResidentBytes = Math.max(maxResidentBytes, residentBytes);
+    if (lastUse[c] == 0) {
+      lastUse[c] = ++useClock;
+    }
+    settleAwaits();
+    enforceBudget();
+    notifyAll();
+  }
+
+  /**
+   * Fetches the first chunk and waits until it is resident, failed, or the timeout passes: run before the handler
+   * says it is ready, so that the slow first request of a fresh JVM (class loading, connection set-up, hundreds of
+   * milliseconds) is paid inside {@code open}, parked, rather than by a first touch that a safepoint would wait for.
+   */
+  synchronized void warmUp(long timeoutMillis) {
+    if (chunks == 0) {
+      return;
+    }
+    prefetch(0, 0);
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (state[0] == FETCHING && !closed) {
+      long left = deadline - System.currentTimeMillis();
+      if (left <= 0) {
+        return;
+      }
+      try {
+        wait(left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Evicts least recently used resident chunks while over the budget; never a chunk in the readahead window. */
+  private void enforceBudget() {
+    long evicting = 0;
+    for (int c = 0; c < chunks; c++) {
+      if (state[c] == EVICTING) {
+        evicting += chunkPages(c);
+      }
+    }
+    while (residentBytes - evicting > config.budgetBytes()) {
+      int victim = -1;
+      for (int c = 0; c < chunks; c++) {
+        if (state[c] == RESIDENT && (victim < 0 || lastUse[c] < lastUse[victim])
+            && (c < lastChunk || c > lastChunk + window)) {
+          victim = c;
+        }
+      }
+      if (victim < 0) {
+        return;
+      }
+      state[victim] = EVICTING;
+      evicting += chunkPages(victim);
+      host.evict(victim);
+    }
+  }
+
+  /** The application's answer to {@link Host#evict}: done (the chunk is gone) or refused (it is in use). */
+  synchronized void evicted(int c, boolean done) {
+    if (state[c] != EVICTING) {
+      return;
+    }
+    if (!done) {
+      state[c] = RESIDENT;
+      lastUse[c] = ++useClock;
+      return;
+    }
+    evictions++;
+    residentBytes -= chunkPages(c);
+    state[c] = MISSING;
+    boolean wanted = demanded[c] || waitedOn(c);
+    demanded[c] = false;
+    lastUse[c] = 0;
+    if (wanted) {
+      demanded[c] = true;
+      startFetch(c);
+    }
+  }
+
+  private boolean waitedOn(int c) {
+    for (Await a : awaits) {
+      if (a.first <= c && c <= a.last) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private synchronized void failChunk(int c, String message, boolean retryable) {
+    if (state[c] != FETCHING) {
+      return;
+    }
+    // Keep what arrived; poison the rest so that readers fail at once instead of waiting.
+    installMarker(c);
+    state[c] = FAILED;
+    errors[c] = message;
+    errorRetryable[c] = retryable;
+    host.poison(chunkStart(c), chunkPages(c));
+    settleAwaits();
+    notifyAll();
+  }
+
+  /** Fails every chunk that is not resident (the object is gone, forbidden or changed). */
+  synchronized void failObject(String message, boolean retryable) {
+    if (objectFailure != null) {
+      return;
+    }
+    objectFailure = message;
+    for (int c = 0; c < chunks; c++) {
+      switch (state[c]) {
+        case MARKED -> {
+          // The kept page is of the pinned version: install it rather than lose it.
+          installMarker(c);
+          state[c] = RESIDENT;
+        }
+        case MISSING, FETCHING, EVICTING -> {
+          installMarker(c);
+          state[c] = FAILED;
+          errors[c] = message;
+          errorRetryable[c] = retryable;
+          host.poison(chunkStart(c), chunkPages(c));
+        }
+        default -> { }
+      }
+    }
+    settleAwaits();
+    notifyAll();
+    if (!closed) {
+      host.failed(message, retryable);
+    }
+  }
+
+  /** Counters, in the order of the {@code PagerStats} components (mode aside), then the engine's age in ns. */
+  synchronized long[] stats() {
+    long now = System.nanoTime();
+    return new long[] {faults, stalls, markerHits, fetches, bytesFetched, retries, evictions, residentBytes,
+        maxResidentBytes, firstByteNanos, now - started};
+  }
+
+  /** Poisons what is missing so no reader waits any more, and stops fetching. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (int c = 0; c < chunks; c++) {
+        if (state[c] != RESIDENT && state[c] != EVICTING) {
+          installMarker(c);
+          host.poison(chunkStart(c), chunkPages(c));
+        }
+      }
+      settleAwaits();
+    }
+    workers.shutdownNow();
+    try {
+      workers.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    fetcher.close();
+  }
+}
