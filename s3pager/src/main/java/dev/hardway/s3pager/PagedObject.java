@@ -13,8 +13,6 @@ import java.util.concurrent.TimeoutException;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.jspecify.annotations.Nullable;
-import software.amazon.awssdk.auth.credentials.AwsCredentials;
-import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 
 /**
  * One S3 object mapped into read-only off-heap memory. Two ways to read it:
@@ -37,26 +35,26 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
  * buffers cannot be revoked).
  */
 public final class PagedObject implements AutoCloseable {
-  private final S3Pager pager;
   private final String bucket;
   private final String key;
   private final @Nullable String eTag;
   private final long size;
   private final long chunkSize;
+  private final long readWindow;
   private final @Nullable Mapping mapping;
   private final @Nullable Backend backend;
   private final PagingMode mode;
   private final MemorySegment view;
   private volatile boolean closed;
 
-  PagedObject(S3Pager pager, String bucket, String key, @Nullable String eTag, long size, long chunkSize,
+  PagedObject(String bucket, String key, @Nullable String eTag, long size, long chunkSize, int readWindowChunks,
       @Nullable Mapping mapping, @Nullable Backend backend, PagingMode mode) {
-    this.pager = pager;
     this.bucket = bucket;
     this.key = key;
     this.eTag = eTag;
     this.size = size;
     this.chunkSize = chunkSize;
+    this.readWindow = Math.max(1, readWindowChunks) * chunkSize;
     this.mapping = mapping;
     this.backend = backend;
     this.mode = mode;
@@ -112,7 +110,7 @@ public final class PagedObject implements AutoCloseable {
   /**
    * The handler process serving this object's faults.
    *
-   * @return its pid, or -1 when there is none (explicit-only mode, empty object)
+   * @return its pid (the pager's handler), or -1 when there is none (explicit-only mode, empty object)
    */
   public long handlerPid() {
     Backend b = backend;
@@ -219,10 +217,17 @@ public final class PagedObject implements AutoCloseable {
       return;
     }
     long end = offset + length;
-    // Ask for the whole range at once, then copy chunk by chunk, each pinned against eviction while it is copied.
-    b.prefetch(offset, end - 1);
+    // Ask for a window of chunks ahead, then copy chunk by chunk, each pinned against eviction while it is copied:
+    // a long read stays within the memory budget plus that window.
+    long asked = Math.min(end, offset + readWindow);
+    b.prefetch(offset, asked - 1);
     long pos = offset;
     while (pos < end) {
+      if (asked < end && asked - pos < readWindow) {
+        long more = Math.min(end, pos + readWindow);
+        b.prefetch(asked, more - 1);
+        asked = more;
+      }
       int chunk = (int) (pos / chunkSize);
       long chunkEnd = Math.min(end, (chunk + 1) * chunkSize);
       m.pin(chunk);
@@ -314,20 +319,6 @@ public final class PagedObject implements AutoCloseable {
     }
   }
 
-  /**
-   * Sends fresh credentials from the pager's provider to whoever fetches (the handler gets a snapshot at open; call
-   * this before temporary credentials expire on long scans).
-   */
-  public void refreshCredentials() {
-    ensureOpen();
-    Backend b = backend;
-    if (b != null) {
-      AwsCredentials c = pager.resolveCredentials();
-      b.credentials(c.accessKeyId(), c.secretAccessKey(),
-          c instanceof AwsSessionCredentials s ? s.sessionToken() : null);
-    }
-  }
-
   private void ensureOpen() {
     if (closed) {
       throw new S3PagerException("s3://" + bucket + "/" + key + " is closed", false);
@@ -335,8 +326,8 @@ public final class PagedObject implements AutoCloseable {
   }
 
   /**
-   * Stops fetching, poisons what never arrived (so no reader waits on it), then unregisters and unmaps the memory
-   * and stops the handler process. Idempotent.
+   * Stops fetching, poisons what never arrived (so no reader waits on it), then unregisters and unmaps the memory.
+   * Idempotent.
    */
   @Override
   public synchronized void close() {

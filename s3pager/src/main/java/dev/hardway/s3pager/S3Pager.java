@@ -1,14 +1,23 @@
 package dev.hardway.s3pager;
 
+import dev.hardway.s3pager.internal.ClientConfig;
+import dev.hardway.s3pager.internal.HandlerLink;
+import dev.hardway.s3pager.internal.Linux;
 import dev.hardway.s3pager.internal.LocalBackend;
 import dev.hardway.s3pager.internal.Mapping;
 import dev.hardway.s3pager.internal.PagerConfig;
-import dev.hardway.s3pager.internal.RemoteBackend;
 import dev.hardway.s3pager.internal.Uffd;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
@@ -16,11 +25,14 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 
@@ -38,12 +50,15 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  * }
  * }</pre>
  *
- * <p>Each opened object gets a handler process (a small JVM started from this one's {@code java} and class path) that
- * serves its page faults; see the module README for why the handler cannot be a thread of this JVM, the JVM flag this
- * module needs ({@code --enable-native-access=dev.hardway.s3pager}), and what happens where userfaultfd is not
- * permitted ({@link PagingMode#EXPLICIT_ONLY}).
+ * <p>A pager starts one handler process (a small JVM started from this one's {@code java} and class path) when it is
+ * built, and that process serves the page faults of every object the pager opens; see the module README for why the
+ * handler cannot be a thread of this JVM, the JVM flag this module needs
+ * ({@code --enable-native-access=dev.hardway.s3pager}), and what happens where userfaultfd is not permitted
+ * ({@link PagingMode#EXPLICIT_ONLY}). {@link #open} costs one small ranged GET, which also gives the object's size and
+ * ETag: the first bytes are resident when it returns.
  *
- * <p>Thread-safe. {@link #close()} closes the pager's own S3 client, not the objects it opened.
+ * <p>Thread-safe. Close the objects, then the pager: {@link #close()} ends the handler, and the missing pages of
+ * objects still open are poisoned.
  */
 public final class S3Pager implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(S3Pager.class.getName());
@@ -52,6 +67,14 @@ public final class S3Pager implements AutoCloseable {
   private final Builder config;
   private final AwsCredentialsProvider credentials;
   private final S3Client s3;
+  private final ClientConfig clientConfig;
+  private final @Nullable Uffd uffd;
+  private final ScheduledExecutorService refresher;
+  private @Nullable HandlerLink link;
+  private @Nullable S3Client localClient;
+  private @Nullable AwsCredentials sent;
+  private int handlersStarted;
+  private boolean closed;
 
   private S3Pager(Builder config) {
     this.config = config;
@@ -63,6 +86,48 @@ public final class S3Pager implements AutoCloseable {
       b.endpointOverride(config.endpoint);
     }
     this.s3 = b.build();
+    AwsCredentials c = credentials.resolveCredentials();
+    this.clientConfig = new ClientConfig(config.endpoint == null ? null : config.endpoint.toString(), config.region,
+        config.pathStyle, Math.min(512, config.fetchThreads * 8), c.accessKeyId(), c.secretAccessKey(),
+        c instanceof AwsSessionCredentials s ? s.sessionToken() : null);
+    this.uffd = config.userfaultfd ? startHandler(c) : null;
+    this.refresher = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("s3pager-credentials").factory());
+    if (uffd != null) {
+      long every = config.credentialsRefresh.toMillis();
+      refresher.scheduleWithFixedDelay(this::refreshQuietly, every, every, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Creates the pager's userfaultfd and starts its handler; null (logged once) where either is not permitted. */
+  private @Nullable Uffd startHandler(AwsCredentials current) {
+    Uffd.Created created = Uffd.create(config.allowUserModeOnly);
+    if (created.fd() < 0) {
+      logFallback(created.error());
+      return null;
+    }
+    Uffd u = new Uffd(created.fd());
+    int err = u.api();
+    if (err != 0) {
+      u.close();
+      logFallback("UFFDIO_API with the poison feature failed with " + Linux.errnoName(err)
+          + " (Linux 6.6 or later is needed)");
+      return null;
+    }
+    try {
+      link = HandlerLink.start(clientConfig, u, config.handlerJvmOptions, config.handlerClassPath,
+          config.handlerStartTimeout, config.guardian);
+      handlersStarted++;
+      sent = current;
+      return u;
+    } catch (HandlerLink.HandoverRefused e) {
+      u.close();
+      logFallback(e.getMessage());
+      return null;
+    } catch (RuntimeException e) {
+      u.close();
+      throw e;
+    }
   }
 
   /**
@@ -84,6 +149,35 @@ public final class S3Pager implements AutoCloseable {
   }
 
   /**
+   * How this pager's objects are paged.
+   *
+   * @return {@link PagingMode#USERFAULTFD}, or {@link PagingMode#EXPLICIT_ONLY} where userfaultfd is not permitted or
+   *     was turned off
+   */
+  public PagingMode mode() {
+    return uffd != null ? PagingMode.USERFAULTFD : PagingMode.EXPLICIT_ONLY;
+  }
+
+  /**
+   * The handler process serving this pager's faults.
+   *
+   * @return its pid, or -1 in explicit-only mode
+   */
+  public synchronized long handlerPid() {
+    HandlerLink l = link;
+    return l == null ? -1 : l.pid();
+  }
+
+  /**
+   * Handler processes started so far: 1, plus one for each that died and was replaced at a later {@link #open}.
+   *
+   * @return the count (0 in explicit-only mode)
+   */
+  public synchronized int handlersStarted() {
+    return handlersStarted;
+  }
+
+  /**
    * Opens the current version of an object.
    *
    * @param bucket the bucket
@@ -97,7 +191,8 @@ public final class S3Pager implements AutoCloseable {
 
   /**
    * Opens an object pinned to a version or an ETag: every GET carries it, and a change of the object makes the
-   * missing chunks fail (412) instead of mixing versions.
+   * missing chunks fail (412) instead of mixing versions. Costs one ranged GET of the object's first bytes (64 KiB or
+   * one chunk, whichever is smaller), which also tells its size and ETag; those bytes are resident when this returns.
    *
    * @param bucket the bucket
    * @param key the key
@@ -110,76 +205,172 @@ public final class S3Pager implements AutoCloseable {
   public PagedObject open(String bucket, String key, @Nullable String versionId, @Nullable String eTag) {
     Objects.requireNonNull(bucket, "bucket");
     Objects.requireNonNull(key, "key");
-    HeadObjectResponse head;
+    long firstLength = Math.min(64L << 10, config.chunkSize);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment first = arena.allocate(firstLength, Linux.PAGE_SIZE);
+      First head = firstBytes(bucket, key, versionId, eTag, first);
+      String pinnedETag = eTag != null ? eTag : head.eTag();
+      if (head.size() == 0) {
+        return new PagedObject(bucket, key, pinnedETag, 0, config.chunkSize, 1, null, null, mode());
+      }
+      // Whole pages only, unless the object ends within the bytes read: then its last page is padded with zeros.
+      long installable = head.read() == head.size()
+          ? (head.read() + Linux.PAGE_SIZE - 1) & -Linux.PAGE_SIZE : head.read() & -Linux.PAGE_SIZE;
+      long firstInstalled = head.read() == head.size() ? head.size() : installable;
+      PagerConfig pc = new PagerConfig(head.size(), config.chunkSize, Math.min(config.pieceSize, config.chunkSize),
+          config.readaheadInitial, config.readaheadMax, config.memoryBudget, config.fetchThreads, config.maxAttempts,
+          config.backoffBase.toMillis(), config.backoffMax.toMillis(), config.markers, bucket, key, versionId,
+          pinnedETag, firstInstalled);
+      Mapping mapping = map(bucket, key, head.size());
+      try {
+        int err = installable == 0 ? 0 : mapping.install(0, first, installable);
+        if (err != 0) {
+          throw new S3PagerException("cannot install the first bytes of s3://" + bucket + "/" + key + ": "
+              + Linux.errnoName(err), false);
+        }
+        int window = Math.max(1, config.readaheadMax);
+        if (mapping.uffd() != null) {
+          return new PagedObject(bucket, key, pinnedETag, head.size(), config.chunkSize, window, mapping,
+              link().open(pc, mapping), PagingMode.USERFAULTFD);
+        }
+        return new PagedObject(bucket, key, pinnedETag, head.size(), config.chunkSize, window, mapping,
+            new LocalBackend(pc, mapping, localClient()), PagingMode.EXPLICIT_ONLY);
+      } catch (RuntimeException e) {
+        mapping.close();
+        throw e;
+      }
+    }
+  }
+
+  private Mapping map(String bucket, String key, long size) {
     try {
-      HeadObjectRequest.Builder request = HeadObjectRequest.builder().bucket(bucket).key(key);
-      if (versionId != null) {
-        request.versionId(versionId);
+      return Mapping.create(size, config.chunkSize, uffd);
+    } catch (IllegalStateException e) {
+      throw new S3PagerException("cannot map s3://" + bucket + "/" + key + " (" + size + " bytes): " + e.getMessage(),
+          false, e);
+    }
+  }
+
+  /** What the first GET told: the object's size and ETag, and how many bytes were read into the buffer. */
+  private record First(long size, @Nullable String eTag, long read) {}
+
+  private First firstBytes(String bucket, String key, @Nullable String versionId, @Nullable String eTag,
+      MemorySegment into) {
+    String object = "s3://" + bucket + "/" + key;
+    GetObjectRequest.Builder request = GetObjectRequest.builder().bucket(bucket).key(key)
+        .range("bytes=0-" + (into.byteSize() - 1));
+    if (versionId != null) {
+      request.versionId(versionId);
+    }
+    if (eTag != null) {
+      request.ifMatch(eTag);
+    }
+    try (ResponseInputStream<GetObjectResponse> body = s3.getObject(request.build())) {
+      GetObjectResponse response = body.response();
+      long size = sizeOf(response, object);
+      long want = Math.min(size, into.byteSize());
+      byte[] buffer = new byte[(int) Math.min(want, 16 << 10) + 1];
+      long read = 0;
+      while (read < want) {
+        int n = body.read(buffer, 0, (int) Math.min(buffer.length, want - read));
+        if (n < 0) {
+          throw new S3PagerException("cannot open " + object + ": the first GET's body ended after " + read + " of "
+              + want + " bytes", true);
+        }
+        MemorySegment.copy(buffer, 0, into, ValueLayout.JAVA_BYTE, read, n);
+        read += n;
       }
-      if (eTag != null) {
-        request.ifMatch(eTag);
+      if (response.contentRange() == null) {
+        // A server that ignored the range: do not read the rest of the object here.
+        body.abort();
       }
-      head = s3.headObject(request.build());
+      return new First(size, response.eTag(), read);
     } catch (AwsServiceException e) {
       int status = e.statusCode();
-      throw new S3PagerException("cannot open s3://" + bucket + "/" + key + ": HEAD answered " + status
-          + (status == 412 ? " (its ETag is not " + eTag + ")" : ""), status >= 500 || status == 429, e);
-    } catch (SdkException e) {
-      throw new S3PagerException("cannot open s3://" + bucket + "/" + key + ": " + e.getMessage(), true, e);
-    }
-    long size = head.contentLength();
-    String pinnedETag = eTag != null ? eTag : head.eTag();
-    AwsCredentials c = credentials.resolveCredentials();
-    String token = c instanceof AwsSessionCredentials s ? s.sessionToken() : null;
-    long piece = Math.min(config.pieceSize, config.chunkSize);
-    PagerConfig pc = new PagerConfig(size, config.chunkSize, piece, config.readaheadInitial, config.readaheadMax,
-        config.memoryBudget, config.fetchThreads, config.maxAttempts, config.backoffBase.toMillis(),
-        config.backoffMax.toMillis(), config.markers, config.endpoint == null ? null : config.endpoint.toString(),
-        config.region, config.pathStyle, c.accessKeyId(), c.secretAccessKey(), token, bucket, key, versionId,
-        pinnedETag);
-    if (size == 0) {
-      return new PagedObject(this, bucket, key, pinnedETag, 0, config.chunkSize, null, null, PagingMode.USERFAULTFD);
-    }
-    if (config.userfaultfd) {
-      Uffd.Created created = Uffd.create(config.allowUserModeOnly);
-      if (created.fd() >= 0) {
-        Mapping mapping;
-        try {
-          mapping = Mapping.create(size, config.chunkSize, new Uffd(created.fd()));
-        } catch (IllegalStateException e) {
-          new Uffd(created.fd()).close();
-          throw new S3PagerException("cannot map s3://" + bucket + "/" + key + " (" + size + " bytes): "
-              + e.getMessage(), false, e);
-        }
-        try {
-          RemoteBackend backend = RemoteBackend.start(pc, mapping, config.handlerJvmOptions,
-              config.handlerStartTimeout, config.guardian);
-          return new PagedObject(this, bucket, key, pinnedETag, size, config.chunkSize, mapping, backend,
-              PagingMode.USERFAULTFD);
-        } catch (RemoteBackend.HandoverRefused e) {
-          mapping.close();
-          logFallback(e.getMessage());
-        } catch (RuntimeException e) {
-          mapping.close();
-          throw e;
-        }
-      } else {
-        logFallback(created.error());
+      if (status == 416) {
+        // S3 refuses any range of an empty object.
+        return empty(bucket, key, versionId, eTag);
       }
+      throw new S3PagerException("cannot open " + object + ": GET answered " + status
+          + (status == 412 ? " (its ETag is not " + eTag + ")" : "") + ": " + e.getMessage(),
+          status >= 500 || status == 429, e);
+    } catch (SdkException | IOException e) {
+      throw new S3PagerException("cannot open " + object + ": " + e.getMessage(), true, e);
     }
-    Mapping mapping = Mapping.create(size, config.chunkSize, null);
-    PagerConfig local = new PagerConfig(pc.objectSize(), pc.chunkSize(), pc.pieceSize(), pc.readaheadInitial(),
-        pc.readaheadMax(), pc.budgetBytes(), pc.fetchThreads(), pc.maxAttempts(), pc.backoffBaseMillis(),
-        pc.backoffMaxMillis(), false, pc.endpoint(), pc.region(), pc.pathStyle(), pc.accessKeyId(),
-        pc.secretAccessKey(), pc.sessionToken(), bucket, key, versionId, pinnedETag);
-    return new PagedObject(this, bucket, key, pinnedETag, size, config.chunkSize, mapping,
-        new LocalBackend(local, mapping), PagingMode.EXPLICIT_ONLY);
+  }
+
+  private static long sizeOf(GetObjectResponse response, String object) {
+    String range = response.contentRange();
+    if (range == null) {
+      return response.contentLength();
+    }
+    int slash = range.lastIndexOf('/');
+    try {
+      return Long.parseLong(range.substring(slash + 1).strip());
+    } catch (NumberFormatException | IndexOutOfBoundsException e) {
+      throw new S3PagerException("cannot open " + object + ": the GET's Content-Range has no size: \"" + range + "\"",
+          false, e);
+    }
+  }
+
+  private First empty(String bucket, String key, @Nullable String versionId, @Nullable String eTag) {
+    HeadObjectRequest.Builder request = HeadObjectRequest.builder().bucket(bucket).key(key);
+    if (versionId != null) {
+      request.versionId(versionId);
+    }
+    if (eTag != null) {
+      request.ifMatch(eTag);
+    }
+    try {
+      HeadObjectResponse head = s3.headObject(request.build());
+      if (head.contentLength() != 0) {
+        throw new S3PagerException("cannot open s3://" + bucket + "/" + key + ": a GET of its first bytes answered 416"
+            + " but it has " + head.contentLength() + " bytes", true);
+      }
+      return new First(0, head.eTag(), 0);
+    } catch (AwsServiceException e) {
+      throw new S3PagerException("cannot open s3://" + bucket + "/" + key + ": HEAD answered " + e.statusCode(),
+          e.statusCode() >= 500, e);
+    }
+  }
+
+  /** The running handler, started again if the last one died (its objects stay failed). */
+  private synchronized HandlerLink link() {
+    if (closed) {
+      throw new S3PagerException("the pager is closed", false);
+    }
+    HandlerLink l = link;
+    Uffd u = uffd;
+    if (l != null && l.alive()) {
+      return l;
+    }
+    if (u == null) {
+      throw new IllegalStateException("no userfaultfd");
+    }
+    LOG.log(System.Logger.Level.WARNING, "s3pager: handler " + (l == null ? "?" : l.pid()) + " is gone; starting"
+        + " another for new objects");
+    AwsCredentials c = credentials.resolveCredentials();
+    ClientConfig fresh = new ClientConfig(clientConfig.endpoint(), clientConfig.region(), clientConfig.pathStyle(),
+        clientConfig.maxConnections(), c.accessKeyId(), c.secretAccessKey(),
+        c instanceof AwsSessionCredentials s ? s.sessionToken() : null);
+    l = HandlerLink.start(fresh, u, config.handlerJvmOptions, config.handlerClassPath, config.handlerStartTimeout,
+        config.guardian);
+    link = l;
+    sent = c;
+    handlersStarted++;
+    return l;
+  }
+
+  private synchronized S3Client localClient() {
+    S3Client c = localClient;
+    if (c == null) {
+      c = LocalBackend.client(clientConfig, credentials);
+      localClient = c;
+    }
+    return c;
   }
 
   private void logFallback(String why) {
-    if (!config.userfaultfd) {
-      return;
-    }
     if (FALLBACK_LOGGED.compareAndSet(false, true)) {
       LOG.log(System.Logger.Level.WARNING, "s3pager: userfaultfd is not permitted here (" + why + "); paged objects"
           + " work through the explicit path only (read, prefetch, awaitResident) and segment() throws. In a"
@@ -189,17 +380,54 @@ public final class S3Pager implements AutoCloseable {
   }
 
   /**
-   * Resolves the credentials provider again, for {@link PagedObject#refreshCredentials()}.
-   *
-   * @return fresh credentials
+   * Resolves the credentials provider now and sends the handler what it returns, if that changed. The pager does this
+   * on its own every {@link Builder#credentialsRefresh credentialsRefresh}; call it after rotating keys by hand.
    */
-  AwsCredentials resolveCredentials() {
-    return credentials.resolveCredentials();
+  public void refreshCredentials() {
+    AwsCredentials c = credentials.resolveCredentials();
+    synchronized (this) {
+      HandlerLink l = link;
+      if (l == null || c.equals(sent)) {
+        return;
+      }
+      l.credentials(c.accessKeyId(), c.secretAccessKey(),
+          c instanceof AwsSessionCredentials s ? s.sessionToken() : null);
+      sent = c;
+    }
   }
 
-  /** Closes the pager's S3 client; objects already opened stay usable until closed themselves. */
+  private void refreshQuietly() {
+    try {
+      refreshCredentials();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "s3pager: credentials refresh failed; the handler keeps the last ones", e);
+    }
+  }
+
+  /** Ends the handler (the missing pages of objects still open are poisoned) and closes the pager's clients. */
   @Override
   public void close() {
+    HandlerLink l;
+    S3Client local;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      l = link;
+      local = localClient;
+    }
+    refresher.shutdownNow();
+    if (l != null) {
+      l.close();
+    }
+    Uffd u = uffd;
+    if (u != null) {
+      u.close();
+    }
+    if (local != null) {
+      local.close();
+    }
     s3.close();
   }
 
@@ -213,8 +441,10 @@ public final class S3Pager implements AutoCloseable {
    *   <tr><td>{@link #region region}</td><td>required</td><td>the bucket's region</td></tr>
    *   <tr><td>{@link #endpoint endpoint}</td><td>the region's</td><td>an S3-compatible endpoint</td></tr>
    *   <tr><td>{@link #pathStyle pathStyle}</td><td>false</td><td>address buckets by path</td></tr>
-   *   <tr><td>{@link #credentialsProvider credentialsProvider}</td><td>the SDK's default chain</td><td>resolved at
-   *       open; the handler gets a snapshot</td></tr>
+   *   <tr><td>{@link #credentialsProvider credentialsProvider}</td><td>the SDK's default chain</td><td>the handler
+   *       gets snapshots</td></tr>
+   *   <tr><td>{@link #credentialsRefresh credentialsRefresh}</td><td>1 minute</td><td>how often a changed snapshot is
+   *       sent</td></tr>
    *   <tr><td>{@link #chunkSize chunkSize}</td><td>8 MiB</td><td>bytes per ranged GET, the unit of residency and
    *       eviction</td></tr>
    *   <tr><td>{@link #pieceSize pieceSize}</td><td>1 MiB</td><td>bytes installed at once while a GET's body
@@ -226,11 +456,12 @@ public final class S3Pager implements AutoCloseable {
    *   <tr><td>{@link #retries retries}</td><td>6 attempts, 50 ms to 2 s</td><td>per chunk, with jitter</td></tr>
    *   <tr><td>{@link #markers markers}</td><td>true</td><td>marker readahead</td></tr>
    *   <tr><td>{@link #userfaultfd userfaultfd}</td><td>true</td><td>false forces explicit-only mode</td></tr>
-   *   <tr><td>{@link #guardian guardian}</td><td>true</td><td>a guardian process per handler</td></tr>
+   *   <tr><td>{@link #guardian guardian}</td><td>true</td><td>a guardian process beside the handler</td></tr>
    *   <tr><td>{@link #handlerJvmOptions handlerJvmOptions}</td><td>small serial-GC heap</td><td>for the handler
    *       JVM</td></tr>
-   *   <tr><td>{@link #handlerStartTimeout handlerStartTimeout}</td><td>30 s</td><td>for the handler to be
-   *       ready</td></tr>
+   *   <tr><td>{@link #handlerClassPath handlerClassPath}</td><td>found</td><td>for the handler JVM</td></tr>
+   *   <tr><td>{@link #handlerStartTimeout handlerStartTimeout}</td><td>30 s</td><td>for the handler to start, and to
+   *       answer an open or a close</td></tr>
    * </table>
    */
   public static final class Builder {
@@ -255,6 +486,8 @@ public final class S3Pager implements AutoCloseable {
     private List<String> handlerJvmOptions =
         List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:-UsePerfData");
     private Duration handlerStartTimeout = Duration.ofSeconds(30);
+    private @Nullable String handlerClassPath;
+    private Duration credentialsRefresh = Duration.ofMinutes(1);
 
     private Builder() { }
 
@@ -280,6 +513,8 @@ public final class S3Pager implements AutoCloseable {
       b.guardian = guardian;
       b.handlerJvmOptions = handlerJvmOptions;
       b.handlerStartTimeout = handlerStartTimeout;
+      b.handlerClassPath = handlerClassPath;
+      b.credentialsRefresh = credentialsRefresh;
       return b;
     }
 
@@ -328,8 +563,9 @@ public final class S3Pager implements AutoCloseable {
     }
 
     /**
-     * Where credentials come from. They are resolved when an object is opened and the handler process gets that
-     * snapshot; {@link PagedObject#refreshCredentials()} sends a fresh one.
+     * Where credentials come from. The handler process gets a snapshot when it starts, and a fresh one whenever the
+     * provider's answer changes (checked every {@link #credentialsRefresh credentialsRefresh}, or at
+     * {@link S3Pager#refreshCredentials()}).
      *
      * @param provider the provider
      * @return this builder
@@ -411,7 +647,7 @@ public final class S3Pager implements AutoCloseable {
     }
 
     /**
-     * Concurrent GETs per object; also bounds the handler's staging memory (one piece each).
+     * Concurrent GETs per object; also bounds the handler's staging memory for the object (one piece each).
      *
      * @param threads 1 to 64
      * @return this builder
@@ -478,9 +714,26 @@ public final class S3Pager implements AutoCloseable {
     }
 
     /**
-     * Whether each handler gets a guardian process that poisons the object's missing pages if the handler dies. Its
-     * job cannot be done from this JVM when a safepoint is waiting for a reader blocked on a fault of the dead
-     * handler: every Java thread is stopped then. Costs one more small JVM per open object (about 30 MB).
+     * How often the credentials provider is asked again, and a changed answer sent to the handler. Shorter than the
+     * lifetime of temporary credentials.
+     *
+     * @param every 1 second to 1 hour
+     * @return this builder
+     * @throws IllegalArgumentException when out of range
+     */
+    public Builder credentialsRefresh(Duration every) {
+      Objects.requireNonNull(every, "credentialsRefresh");
+      if (every.compareTo(Duration.ofSeconds(1)) < 0 || every.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("credentialsRefresh must be 1 s..1 hour, got " + every);
+      }
+      this.credentialsRefresh = every;
+      return this;
+    }
+
+    /**
+     * Whether the handler gets a guardian process that poisons the missing pages of every object if the handler dies.
+     * Its job cannot be done from this JVM when a safepoint is waiting for a reader blocked on a fault of the dead
+     * handler: every Java thread is stopped then. Costs one more small JVM per pager (about 30 MB).
      *
      * @param guardian false to rely on this JVM's exit watcher alone
      * @return this builder
@@ -502,7 +755,26 @@ public final class S3Pager implements AutoCloseable {
     }
 
     /**
-     * How long {@link S3Pager#open} waits for a handler to be ready.
+     * The class path of the handler JVM. By default it is this JVM's class path when that holds this module, else
+     * the URLs of the class loader that loaded it; set it where neither holds the module and the AWS SDK (a custom
+     * class loader, a shaded application).
+     *
+     * @param classPath entries separated by the platform's path separator
+     * @return this builder
+     * @throws IllegalArgumentException when blank
+     */
+    public Builder handlerClassPath(String classPath) {
+      Objects.requireNonNull(classPath, "handlerClassPath");
+      if (classPath.isBlank()) {
+        throw new IllegalArgumentException("handlerClassPath must not be blank, got \"" + classPath + "\"");
+      }
+      this.handlerClassPath = classPath;
+      return this;
+    }
+
+    /**
+     * How long {@link #build()} waits for the handler to be ready, and {@link S3Pager#open} and
+     * {@link PagedObject#close()} for its answer.
      *
      * @param timeout 1 second to 5 minutes
      * @return this builder
@@ -518,10 +790,11 @@ public final class S3Pager implements AutoCloseable {
     }
 
     /**
-     * Builds the pager.
+     * Builds the pager and starts its handler process (unless userfaultfd is off or not permitted).
      *
      * @return the pager; close it
      * @throws IllegalStateException when no region was set
+     * @throws S3PagerException when the handler process cannot start
      */
     public S3Pager build() {
       if (regionOrNull == null) {

@@ -7,21 +7,36 @@ import dev.hardway.testkit.LocalAws;
 import dev.hardway.testkit.Service;
 import dev.hardway.testkit.fault.Direction;
 import dev.hardway.testkit.fault.FaultProxy;
+import java.io.BufferedReader;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
@@ -37,7 +52,13 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  *       as long as the download.</li>
  *   <li><b>Time to first byte</b>: open and read the first byte, against one small ranged GET.</li>
  *   <li><b>Memory budget</b>: an object twice the budget scanned twice; the most resident bytes seen.</li>
+ *   <li><b>Time to safepoint</b>: a sequential scan while another thread calls {@code System.gc()} every 5 ms and a
+ *       third allocates, from {@code -Xlog:safepoint}; against the same storm over resident memory.</li>
  * </ol>
+ *
+ * <p>The measurements run in reader JVMs this main starts: the test kit's S3 and fault proxy live in this JVM, and a
+ * reader blocked on a page fault holds up its own JVM's safepoints, which would stop the very server its handler is
+ * waiting on (real S3 is never in the reader's JVM).
  *
  * <p>Run: {@code ./mvnw -q install -DskipTests && ./mvnw -q -pl benchmarks exec:exec
  * -Dbench.main=dev.hardway.benchmarks.s3pager.PagerScanBenchmark -Dbench.args="1024 8 20 100"} (object MiB, parallel
@@ -46,10 +67,19 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 public final class PagerScanBenchmark {
   private static final long CHUNK = 8L << 20;
   private static final long PAGE = 4096;
+  private static final Pattern SAFEPOINT = Pattern.compile("^\\[(\\d+)ms\\].*Reaching safepoint: (\\d+) ns");
 
   private PagerScanBenchmark() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--reader")) {
+      reader(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("--storm")) {
+      storm(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     int mib = args.length > 0 ? Integer.parseInt(args[0]) : 1024;
     int connections = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     int latencyMs = args.length > 2 ? Integer.parseInt(args[2]) : 20;
@@ -59,97 +89,242 @@ public final class PagerScanBenchmark {
       S3Client direct = aws.s3();
       direct.createBucket(b -> b.bucket("bench"));
       upload(direct, "object", size);
-      upload(direct, "small", 64L << 20);
+      upload(direct, "small", 8L << 20);
       FaultProxy proxy = aws.faults(Service.S3);
       proxy.latency(Direction.DOWNSTREAM, Duration.ofMillis(latencyMs));
-      proxy.bandwidth(Direction.DOWNSTREAM, perConnectionMbps * 1_000_000L);
+      if (perConnectionMbps > 0) {
+        proxy.bandwidth(Direction.DOWNSTREAM, perConnectionMbps * 1_000_000L);
+      }
       System.out.printf(Locale.ROOT, "object %,d MiB; %d parallel GETs of 8 MiB; %d ms latency; %d MB/s per "
           + "connection%n", mib, connections, latencyMs, perConnectionMbps);
-      try (S3Client s3 = aws.configure(S3Client.builder(), proxy.uri())
-          .httpClientBuilder(Apache5HttpClient.builder().maxConnections(connections * 2)).build();
-          Arena arena = Arena.ofShared()) {
-        S3Pager.Builder pagers = S3Pager.builder().region(aws.region().id()).endpoint(proxy.uri()).pathStyle(true)
-            .credentialsProvider(aws.credentialsProvider()).fetchThreads(connections);
-
-        // 1. The raw ceiling, into memory touched beforehand (no page faults while timing).
-        MemorySegment resident = arena.allocate(size, PAGE);
-        for (long o = 0; o < size; o += PAGE) {
-          resident.set(ValueLayout.JAVA_BYTE, o, (byte) 0);
+      String endpoint = proxy.uri().toString();
+      String region = aws.region().id();
+      child(List.of("-Xmx1g"), "--reader", endpoint, region, Long.toString(size), Integer.toString(connections));
+      Path log = Files.createTempFile("pager-safepoint", ".log");
+      try {
+        List<String> lines = child(List.of("-Xmx256m", "-XX:+UseG1GC",
+            "-Xlog:safepoint=info:file=" + log + ":timemillis"), "--storm", endpoint, region, Long.toString(size),
+            Integer.toString(connections));
+        long[] paged = window(lines, "STORM_PAGED");
+        long[] resident = window(lines, "STORM_RESIDENT");
+        List<Long> pagedNanos = new ArrayList<>();
+        List<Long> residentNanos = new ArrayList<>();
+        for (String l : Files.readAllLines(log)) {
+          Matcher m = SAFEPOINT.matcher(l);
+          if (m.find()) {
+            long at = Long.parseLong(m.group(1));
+            long nanos = Long.parseLong(m.group(2));
+            if (at >= paged[0] && at <= paged[1]) {
+              pagedNanos.add(nanos);
+            } else if (at >= resident[0] && at <= resident[1]) {
+              residentNanos.add(nanos);
+            }
+          }
         }
-        long ceilingNanos = download(s3, "object", size, connections, resident);
-        double ceilingMbps = size / 1e6 / (ceilingNanos / 1e9);
-        long checksum = sum(resident, size);
+        System.out.printf(Locale.ROOT, "%-44s p50 %.2f ms, p99 %.2f ms, max %.2f ms over %,d safepoints "
+                + "(baseline, resident memory: p99 %.2f ms over %,d)%n", "time to safepoint, scan under a GC storm",
+            percentile(pagedNanos, 0.5) / 1e6, percentile(pagedNanos, 0.99) / 1e6, percentile(pagedNanos, 1.0) / 1e6,
+            pagedNanos.size(), percentile(residentNanos, 0.99) / 1e6, residentNanos.size());
+      } finally {
+        Files.deleteIfExists(log);
+      }
+    }
+  }
 
-        long scanNanos;
-        long scanSum;
-        PagerStats scanStats;
-        try (S3Pager pager = pagers.build(); PagedObject o = pager.open("bench", "object")) {
-          long start = System.nanoTime();
+  /** Runs this class in a JVM of its own and relays its output; returns the lines. */
+  private static List<String> child(List<String> jvmOptions, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
+    command.addAll(jvmOptions);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(PagerScanBenchmark.class.getName());
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    List<String> lines = new ArrayList<>();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String l; (l = out.readLine()) != null; ) {
+        lines.add(l);
+        if (!l.startsWith("STORM_")) {
+          System.out.println(l);
+        }
+      }
+    } finally {
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+    check(p.exitValue() == 0, "the reader JVM failed with exit code " + p.exitValue());
+    return lines;
+  }
+
+  private static long[] window(List<String> lines, String tag) {
+    String line = lines.stream().filter(l -> l.startsWith(tag + " ")).findFirst()
+        .orElseThrow(() -> new IllegalStateException("no " + tag + " in " + lines));
+    String[] f = line.split(" ");
+    return new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])};
+  }
+
+  private static long percentile(List<Long> values, double p) {
+    if (values.isEmpty()) {
+      return 0;
+    }
+    List<Long> sorted = values.stream().sorted().toList();
+    return sorted.get((int) Math.min(sorted.size() - 1, Math.max(0, Math.ceil(p * sorted.size()) - 1)));
+  }
+
+  private static S3Pager.Builder pagers(String endpoint, String region, int connections) {
+    return S3Pager.builder().region(region).endpoint(URI.create(endpoint)).pathStyle(true)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+            LocalAws.DEFAULT_ACCESS_KEY_ID, LocalAws.DEFAULT_SECRET_ACCESS_KEY)))
+        .fetchThreads(connections);
+  }
+
+  private static S3Client client(String endpoint, String region, int connections) {
+    return S3Client.builder().region(Region.of(region)).endpointOverride(URI.create(endpoint)).forcePathStyle(true)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+            LocalAws.DEFAULT_ACCESS_KEY_ID, LocalAws.DEFAULT_SECRET_ACCESS_KEY)))
+        .httpClientBuilder(Apache5HttpClient.builder().maxConnections(connections * 2)).build();
+  }
+
+  /** Figures 1 to 4, in a reader JVM. */
+  private static void reader(String[] args) throws Exception {
+    String endpoint = args[0];
+    String region = args[1];
+    long size = Long.parseLong(args[2]);
+    int connections = Integer.parseInt(args[3]);
+    try (S3Client s3 = client(endpoint, region, connections); Arena arena = Arena.ofShared()) {
+      S3Pager.Builder pagers = pagers(endpoint, region, connections);
+      // 1. The raw ceiling, into memory touched beforehand (no page faults while timing).
+      MemorySegment resident = arena.allocate(size, PAGE);
+      for (long o = 0; o < size; o += PAGE) {
+        resident.set(ValueLayout.JAVA_BYTE, o, (byte) 0);
+      }
+      long ceilingNanos = download(s3, "object", size, connections, resident);
+      double ceilingMbps = size / 1e6 / (ceilingNanos / 1e9);
+      long checksum = sum(resident, size);
+
+      long scanNanos;
+      long scanSum;
+      PagerStats scanStats;
+      try (S3Pager pager = pagers.build()) {
+        long start = System.nanoTime();
+        try (PagedObject o = pager.open("bench", "object")) {
           scanSum = sum(o.segment(), size);
           scanNanos = System.nanoTime() - start;
           scanStats = o.stats();
         }
-        check(scanSum == checksum, "the pager's bytes differ from the object's");
-        double scanMbps = size / 1e6 / (scanNanos / 1e9);
-        System.out.printf(Locale.ROOT, "%-44s %8.1f MB/s%n", "raw ceiling (parallel ranged GETs, resident)",
-            ceilingMbps);
-        System.out.printf(Locale.ROOT, "%-44s %8.1f MB/s  = %.0f %% of the ceiling (faults %,d, stalls %,d, "
-            + "marker hits %,d, fetches %,d)%n", "pager sequential scan", scanMbps, 100.0 * scanMbps / ceilingMbps,
-            scanStats.faults(), scanStats.stalls(), scanStats.markerHits(), scanStats.fetches());
+      }
+      check(scanSum == checksum, "the pager's bytes differ from the object's");
+      double scanMbps = size / 1e6 / (scanNanos / 1e9);
+      System.out.printf(Locale.ROOT, "%-44s %8.1f MB/s%n", "raw ceiling (parallel ranged GETs, resident)",
+          ceilingMbps);
+      System.out.printf(Locale.ROOT, "%-44s %8.1f MB/s  = %.0f %% of the ceiling (faults %,d, stalls %,d, "
+          + "marker hits %,d, fetches %,d)%n", "pager sequential scan (open included)", scanMbps,
+          100.0 * scanMbps / ceilingMbps, scanStats.faults(), scanStats.stalls(), scanStats.markerHits(),
+          scanStats.fetches());
 
-        // 2. Work per byte calibrated to take about as long as the download.
-        int rounds = calibrate(resident, size, ceilingNanos);
-        long workStart = System.nanoTime();
-        long workSum = work(resident, size, rounds);
-        long workNanos = System.nanoTime() - workStart;
-        long pagedWorkNanos;
-        long pagedWorkSum;
-        try (S3Pager pager = pagers.build()) {
-          long start = System.nanoTime();
-          try (PagedObject o = pager.open("bench", "object")) {
-            pagedWorkSum = work(o.segment(), size, rounds);
-          }
-          pagedWorkNanos = System.nanoTime() - start;
+      // 2. Work per byte calibrated to take about as long as the download.
+      int rounds = calibrate(resident, size, ceilingNanos);
+      long workStart = System.nanoTime();
+      long workSum = work(resident, size, rounds);
+      long workNanos = System.nanoTime() - workStart;
+      long pagedWorkNanos;
+      long pagedWorkSum;
+      try (S3Pager pager = pagers.build()) {
+        long start = System.nanoTime();
+        try (PagedObject o = pager.open("bench", "object")) {
+          pagedWorkSum = work(o.segment(), size, rounds);
         }
-        check(pagedWorkSum == workSum, "the work over paged bytes differs from the work over downloaded bytes");
-        long downloadThenProcess = ceilingNanos + workNanos;
-        System.out.printf(Locale.ROOT, "%-44s %8.2f s (download %.2f s + work %.2f s, %d rounds per long)%n",
-            "download, then process", downloadThenProcess / 1e9, ceilingNanos / 1e9, workNanos / 1e9, rounds);
-        System.out.printf(Locale.ROOT, "%-44s %8.2f s  = %.2f x download-then-process%n", "process while paging",
-            pagedWorkNanos / 1e9, (double) pagedWorkNanos / downloadThenProcess);
+        pagedWorkNanos = System.nanoTime() - start;
+      }
+      check(pagedWorkSum == workSum, "the work over paged bytes differs from the work over downloaded bytes");
+      long downloadThenProcess = ceilingNanos + workNanos;
+      System.out.printf(Locale.ROOT, "%-44s %8.2f s (download %.2f s + work %.2f s, %d rounds per long)%n",
+          "download, then process", downloadThenProcess / 1e9, ceilingNanos / 1e9, workNanos / 1e9, rounds);
+      System.out.printf(Locale.ROOT, "%-44s %8.2f s  = %.2f x download-then-process%n", "process while paging",
+          pagedWorkNanos / 1e9, (double) pagedWorkNanos / downloadThenProcess);
 
-        // 3. Time to first byte.
-        long getNanos = Long.MAX_VALUE;
-        long pagerNanos = Long.MAX_VALUE;
+      // 3. Time to first byte: the pager is built (its handler started) beforehand, as in a job that opens objects.
+      long getNanos = Long.MAX_VALUE;
+      long pagerNanos = Long.MAX_VALUE;
+      for (int i = 0; i < 5; i++) {
+        long start = System.nanoTime();
+        try (InputStream in = s3.getObject(b -> b.bucket("bench").key("small").range("bytes=0-4095"))) {
+          check(in.read() >= 0, "empty GET");
+        }
+        getNanos = Math.min(getNanos, System.nanoTime() - start);
+      }
+      try (S3Pager pager = pagers.build()) {
         for (int i = 0; i < 5; i++) {
           long start = System.nanoTime();
-          try (InputStream in = s3.getObject(b -> b.bucket("bench").key("small").range("bytes=0-4095"))) {
-            check(in.read() >= 0, "empty GET");
+          try (PagedObject o = pager.open("bench", "small")) {
+            o.segment().get(ValueLayout.JAVA_BYTE, 0);
+            pagerNanos = Math.min(pagerNanos, System.nanoTime() - start);
           }
-          getNanos = Math.min(getNanos, System.nanoTime() - start);
-        }
-        try (S3Pager pager = pagers.build()) {
-          for (int i = 0; i < 5; i++) {
-            long start = System.nanoTime();
-            try (PagedObject o = pager.open("bench", "small")) {
-              o.segment().get(ValueLayout.JAVA_BYTE, 0);
-              pagerNanos = Math.min(pagerNanos, System.nanoTime() - start);
-            }
-          }
-        }
-        System.out.printf(Locale.ROOT, "%-44s %8.1f ms (one 4 KiB GET: %.1f ms; goal: GET + 10 ms)%n",
-            "time to first byte (open + first read), best of 5", pagerNanos / 1e6, getNanos / 1e6);
-
-        // 4. An object twice the budget, scanned twice.
-        long budget = size / 2;
-        try (S3Pager pager = pagers.memoryBudget(budget).build(); PagedObject o = pager.open("bench", "object")) {
-          check(sum(o.segment(), size) == checksum, "first budgeted scan differs");
-          check(sum(o.segment(), size) == checksum, "second budgeted scan differs");
-          PagerStats s = o.stats();
-          System.out.printf(Locale.ROOT, "%-44s %,d MiB most resident for a %,d MiB budget (%,d evictions)%n",
-              "memory budget, object twice the budget", s.maxResidentBytes() >> 20, budget >> 20, s.evictions());
         }
       }
+      System.out.printf(Locale.ROOT, "%-44s %8.1f ms (one 4 KiB GET: %.1f ms; goal: GET + 10 ms)%n",
+          "time to first byte (open + first read), best of 5", pagerNanos / 1e6, getNanos / 1e6);
+
+      // 4. An object twice the budget, scanned twice.
+      long budget = size / 2;
+      int window = 8;
+      try (S3Pager pager = pagers.memoryBudget(budget).readahead(2, window).build();
+          PagedObject o = pager.open("bench", "object")) {
+        check(sum(o.segment(), size) == checksum, "first budgeted scan differs");
+        check(sum(o.segment(), size) == checksum, "second budgeted scan differs");
+        PagerStats s = o.stats();
+        System.out.printf(Locale.ROOT, "%-44s %,d MiB most resident for a %,d MiB budget + %,d MiB window "
+                + "(%,d evictions, %,d MiB fetched)%n", "memory budget, object twice the budget",
+            s.maxResidentBytes() >> 20, budget >> 20, (window + 1) * CHUNK >> 20, s.evictions(),
+            s.bytesFetched() >> 20);
+      }
+    }
+  }
+
+  /** Figure 5, in a reader JVM with -Xlog:safepoint: a GC storm over a paged scan, then over resident memory. */
+  private static void storm(String[] args) throws Exception {
+    String endpoint = args[0];
+    String region = args[1];
+    long size = Long.parseLong(args[2]);
+    int connections = Integer.parseInt(args[3]);
+    AtomicBoolean storming = new AtomicBoolean(true);
+    Thread gc = Thread.ofPlatform().daemon().start(() -> {
+      while (storming.get()) {
+        System.gc();
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    Thread allocator = Thread.ofPlatform().daemon().start(() -> {
+      Object[] keep = new Object[1024];
+      SplittableRandom r = new SplittableRandom(1);
+      while (storming.get()) {
+        keep[r.nextInt(keep.length)] = new byte[r.nextInt(64 << 10)];
+      }
+    });
+    try (S3Pager pager = pagers(endpoint, region, connections).build();
+        PagedObject o = pager.open("bench", "object");
+        Arena arena = Arena.ofShared()) {
+      long start = System.currentTimeMillis();
+      long paged = sum(o.segment(), size);
+      System.out.println("STORM_PAGED " + start + " " + System.currentTimeMillis());
+      MemorySegment copy = arena.allocate(size, PAGE);
+      MemorySegment.copy(o.segment(), 0, copy, 0, size);
+      start = System.currentTimeMillis();
+      long resident = sum(copy, size);
+      System.out.println("STORM_RESIDENT " + start + " " + System.currentTimeMillis());
+      check(paged == resident, "the storm scan's bytes differ");
+    } finally {
+      storming.set(false);
+      gc.join();
+      allocator.join();
     }
   }
 

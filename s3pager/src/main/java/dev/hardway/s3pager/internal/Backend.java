@@ -33,15 +33,6 @@ public interface Backend extends AutoCloseable {
   CompletableFuture<long[]> stats();
 
   /**
-   * Sends a fresh credentials snapshot to whoever fetches.
-   *
-   * @param accessKeyId the key id
-   * @param secretAccessKey the secret
-   * @param sessionToken the token, or null
-   */
-  void credentials(String accessKeyId, String secretAccessKey, @Nullable String sessionToken);
-
-  /**
    * Why the object failed as a whole, if it did.
    *
    * @return the message, or null

@@ -3,7 +3,6 @@ package dev.hardway.s3pager.internal;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -13,7 +12,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * The chunk engine: which chunks are missing, being fetched, resident or evicted; single flight per chunk; readahead
@@ -25,7 +28,9 @@ import org.jspecify.annotations.Nullable;
  * readahead window on, so a sequential scan keeps {@code window} GETs in flight without any polling.
  *
  * <p>Locking: one monitor guards every chunk's state; GETs and installs of fetched bytes happen outside it (a chunk
- * being fetched has one owner, its worker). Nothing here ever waits on the application.
+ * being fetched has one owner, its worker). Installs also hold the read side of a gate whose write side
+ * {@link #close()} takes: after {@code close} returns nothing is installed any more, so the application may unmap the
+ * range and reuse the address. Nothing here ever waits on the application.
  */
 final class Engine implements AutoCloseable {
   static final byte MISSING = 0;
@@ -36,6 +41,8 @@ final class Engine implements AutoCloseable {
   static final byte FAILED = 5;
 
   private static final int COPY_BUFFER = 64 << 10;
+  /** The first piece of every GET is this small, so that a reader waiting on it waits for little more than the GET. */
+  static final long FIRST_PIECE = 64 << 10;
 
   private final PagerConfig config;
   private final Host host;
@@ -50,6 +57,7 @@ final class Engine implements AutoCloseable {
   private final boolean[] errorRetryable;
   private final List<Await> awaits = new ArrayList<>();
   private final ExecutorService workers;
+  private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
   private final long started = System.nanoTime();
 
   private int lastChunk = -2;
@@ -72,7 +80,14 @@ final class Engine implements AutoCloseable {
 
   private record Await(long id, int first, int last) {}
 
-  Engine(PagerConfig config, Host host) {
+  /**
+   * An engine for one object; chunk 0 starts fetching at once (from where {@code open} left it).
+   *
+   * @param config the object
+   * @param host where bytes go
+   * @param s3 the client to fetch with (shared, not closed here)
+   */
+  Engine(PagerConfig config, Host host, S3Client s3) {
     this.config = config;
     this.host = host;
     this.chunks = config.chunks();
@@ -83,13 +98,29 @@ final class Engine implements AutoCloseable {
     this.errors = new String[chunks];
     this.errorRetryable = new boolean[chunks];
     this.window = config.readaheadInitial();
-    this.fetcher = new Fetcher(config);
+    this.fetcher = new Fetcher(config, s3);
     this.workers = Executors.newFixedThreadPool(config.fetchThreads(),
         Thread.ofPlatform().daemon().name("s3pager-fetch-", 0).factory());
+    if (chunks > 0) {
+      start();
+    }
   }
 
-  void credentials(String accessKeyId, String secret, @Nullable String token) {
-    fetcher.credentials(Fetcher.credentials(accessKeyId, secret, token));
+  /** Chunk 0 is the likeliest first touch: it is resident already (a small object) or fetched on at once. */
+  private synchronized void start() {
+    long first = Math.min(config.firstInstalled(), chunkLength(0));
+    demanded[0] = true;
+    if (first >= chunkLength(0)) {
+      state[0] = RESIDENT;
+      residentBytes += chunkPages(0);
+      maxResidentBytes = residentBytes;
+      bytesFetched += chunkLength(0);
+    } else {
+      state[0] = FETCHING;
+      fetches++;
+      workers.execute(() -> fetch(0, first));
+    }
+    access(0);
   }
 
   private long chunkStart(int c) {
@@ -230,7 +261,7 @@ final class Engine implements AutoCloseable {
     }
     state[c] = FETCHING;
     fetches++;
-    workers.execute(() -> fetch(c));
+    workers.execute(() -> fetch(c, 0));
   }
 
   /** Installs the kept first page of a chunk, if one is kept. */
@@ -257,10 +288,10 @@ final class Engine implements AutoCloseable {
     return s;
   }
 
-  private void fetch(int c) {
+  private void fetch(int c, long from) {
     long start = chunkStart(c);
     long length = chunkLength(c);
-    long installed = 0;
+    long[] installed = {from};
     int attempt = 0;
     while (true) {
       synchronized (this) {
@@ -268,19 +299,27 @@ final class Engine implements AutoCloseable {
           return;
         }
       }
-      try (InputStream body = fetcher.open(start + installed, start + length - 1)) {
-        installed = stream(c, body, installed, length);
-        if (installed >= length) {
+      ResponseInputStream<GetObjectResponse> body = null;
+      try {
+        body = fetcher.open(start + installed[0], start + length - 1);
+        stream(c, body, installed, length);
+        body.close();
+        if (installed[0] >= length) {
           completed(c, length);
           return;
         }
-        throw new IOException("body of chunk " + c + " ended " + (length - installed) + " bytes early");
+        throw new IOException("body of chunk " + c + " ended " + (length - installed[0]) + " bytes early");
       } catch (Abandoned e) {
+        // Closing would read the rest of the body to keep the connection: drop the connection instead.
+        body.abort();
         return;
       } catch (Fetcher.PermanentFetchException e) {
         failObject(e.getMessage(), false);
         return;
       } catch (IOException | RuntimeException e) {
+        if (body != null) {
+          body.abort();
+        }
         attempt++;
         synchronized (this) {
           retries++;
@@ -303,14 +342,17 @@ final class Engine implements AutoCloseable {
 
   /**
    * Reads the body and installs it a piece at a time, whole pages only (a partial page waits for its end, or for the
-   * end of the object, where it is padded with zeros as the mapping is). Returns the bytes installed so far.
+   * end of the object, where it is padded with zeros as the mapping is). {@code installed[0]} is where the body
+   * starts in the chunk, and is moved on as pieces are installed, so that a retry resumes after them. The first piece
+   * is small ({@link #FIRST_PIECE}).
    */
-  private long stream(int c, InputStream body, long installed, long length) throws IOException {
+  private void stream(int c, ResponseInputStream<GetObjectResponse> body, long[] installed, long length)
+      throws IOException {
     MemorySegment staging = staging();
     byte[] buffer = BUFFER.get();
-    long piece = config.pieceSize();
+    long piece = Math.min(config.pieceSize(), FIRST_PIECE);
     long filled = 0;
-    long base = installed;
+    long base = installed[0];
     while (base + filled < length) {
       int want = (int) Math.min(buffer.length, Math.min(piece - filled, length - base - filled));
       int n = body.read(buffer, 0, want);
@@ -325,38 +367,44 @@ final class Engine implements AutoCloseable {
           staging.asSlice(filled, bytes - filled).fill((byte) 0);
         }
         installPiece(c, base, staging, bytes);
-        long kept = filled - Math.min(filled, bytes);
-        base += Math.min(filled, bytes);
-        filled = kept;
+        long done = Math.min(filled, bytes);
+        if (filled > done) {
+          // A partial page waits for the rest of its bytes at the start of the staging area.
+          MemorySegment.copy(staging, done, staging, 0, filled - done);
+        }
+        filled -= done;
+        base += done;
+        installed[0] = Math.min(length, base);
+        piece = config.pieceSize();
       }
     }
-    return Math.min(length, base);
   }
 
   private void installPiece(int c, long offsetInChunk, MemorySegment staging, long bytes) {
-    long start = chunkStart(c) + offsetInChunk;
-    MemorySegment src = staging;
-    long length = bytes;
-    synchronized (this) {
-      if (closed || state[c] != FETCHING) {
-        throw new Abandoned();
+    gate.readLock().lock();
+    try {
+      long skip = 0;
+      synchronized (this) {
+        if (closed || state[c] != FETCHING) {
+          throw new Abandoned();
+        }
+        if (firstByteNanos < 0) {
+          firstByteNanos = System.nanoTime() - started;
+        }
+        if (offsetInChunk == 0 && config.markers() && !demanded[c] && chunkPages(c) > page) {
+          // Readahead: keep the first page back as the marker whose touch moves the window on.
+          MemorySegment marker = Arena.ofAuto().allocate(page, page);
+          MemorySegment.copy(staging, 0, marker, 0, page);
+          markers[c] = marker;
+          skip = page;
+        }
       }
-      if (firstByteNanos < 0) {
-        firstByteNanos = System.nanoTime() - started;
+      int err = host.install(chunkStart(c) + offsetInChunk + skip, staging.asSlice(skip), bytes - skip);
+      if (err != 0) {
+        throw new IllegalStateException("installing chunk " + c + " failed with " + Linux.errnoName(err));
       }
-      if (offsetInChunk == 0 && config.markers() && !demanded[c] && chunkPages(c) > page) {
-        // Readahead: keep the first page back as the marker whose touch moves the window on.
-        MemorySegment marker = Arena.ofAuto().allocate(page, page);
-        MemorySegment.copy(staging, 0, marker, 0, page);
-        markers[c] = marker;
-        src = staging.asSlice(page);
-        start += page;
-        length -= page;
-      }
-    }
-    int err = host.install(start, src, length);
-    if (err != 0) {
-      throw new IllegalStateException("installing chunk " + c + " failed with " + Linux.errnoName(err));
+    } finally {
+      gate.readLock().unlock();
     }
   }
 
@@ -389,31 +437,9 @@ final class Engine implements AutoCloseable {
   }
 
   /**
-   * Fetches the first chunk and waits until it is resident, failed, or the timeout passes: run before the handler
-   * says it is ready, so that the slow first request of a fresh JVM (class loading, connection set-up, hundreds of
-   * milliseconds) is paid inside {@code open}, parked, rather than by a first touch that a safepoint would wait for.
+   * Evicts least recently used resident chunks while over the budget; never a chunk in the readahead window, nor one
+   * an explicit wait is for (a wait for more than the budget would otherwise never see its whole range resident).
    */
-  synchronized void warmUp(long timeoutMillis) {
-    if (chunks == 0) {
-      return;
-    }
-    prefetch(0, 0);
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    while (state[0] == FETCHING && !closed) {
-      long left = deadline - System.currentTimeMillis();
-      if (left <= 0) {
-        return;
-      }
-      try {
-        wait(left);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
-  }
-
-  /** Evicts least recently used resident chunks while over the budget; never a chunk in the readahead window. */
   private void enforceBudget() {
     long evicting = 0;
     for (int c = 0; c < chunks; c++) {
@@ -425,7 +451,7 @@ final class Engine implements AutoCloseable {
       int victim = -1;
       for (int c = 0; c < chunks; c++) {
         if (state[c] == RESIDENT && (victim < 0 || lastUse[c] < lastUse[victim])
-            && (c < lastChunk || c > lastChunk + window)) {
+            && (c < lastChunk || c > lastChunk + window) && !waitedOn(c)) {
           victim = c;
         }
       }
@@ -433,6 +459,8 @@ final class Engine implements AutoCloseable {
         return;
       }
       state[victim] = EVICTING;
+      // From now on, demand means a reader that touched the chunk while it was being dropped: fetch it again then.
+      demanded[victim] = false;
       evicting += chunkPages(victim);
       host.evict(victim);
     }
@@ -520,7 +548,9 @@ final class Engine implements AutoCloseable {
         maxResidentBytes, firstByteNanos, now - started};
   }
 
-  /** Poisons what is missing so no reader waits any more, and stops fetching. */
+  /**
+   * Poisons what is missing so no reader waits any more, stops fetching, and returns once no install is in progress.
+   */
   @Override
   public void close() {
     synchronized (this) {
@@ -536,12 +566,10 @@ final class Engine implements AutoCloseable {
       }
       settleAwaits();
     }
+    // Workers blocked in a read find the object closed at their next piece and drop their connection.
     workers.shutdownNow();
-    try {
-      workers.awaitTermination(2, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    fetcher.close();
+    // Wait out installs in progress: after this, nothing is written to the range any more.
+    gate.writeLock().lock();
+    gate.writeLock().unlock();
   }
 }

@@ -9,6 +9,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Explicit-only mode: the engine runs in this process and copies fetched bytes into the mapping; no page is ever
@@ -29,10 +31,22 @@ public final class LocalBackend implements Backend {
    *
    * @param config the configuration
    * @param mapping a writable mapping without userfaultfd
+   * @param s3 the pager's client for fetching (see {@link #client})
    */
-  public LocalBackend(PagerConfig config, Mapping mapping) {
+  public LocalBackend(PagerConfig config, Mapping mapping, S3Client s3) {
     this.mapping = mapping;
-    this.engine = new Engine(config, new LocalHost());
+    this.engine = new Engine(config, new LocalHost(), s3);
+  }
+
+  /**
+   * A client for fetching in this process: no SDK retries (the engine retries), bounded timeouts.
+   *
+   * @param client where and how (its credential fields are ignored)
+   * @param credentials the pager's provider
+   * @return the client; close it
+   */
+  public static S3Client client(ClientConfig client, AwsCredentialsProvider credentials) {
+    return Fetcher.client(client, credentials::resolveCredentials);
   }
 
   @Override
@@ -52,11 +66,6 @@ public final class LocalBackend implements Backend {
   @Override
   public CompletableFuture<long[]> stats() {
     return CompletableFuture.completedFuture(engine.stats());
-  }
-
-  @Override
-  public void credentials(String accessKeyId, String secretAccessKey, @Nullable String sessionToken) {
-    engine.credentials(accessKeyId, secretAccessKey, sessionToken);
   }
 
   @Override

@@ -36,7 +36,7 @@ public final class Mapping implements AutoCloseable {
    *
    * @param objectSize bytes in the object, at least 1
    * @param chunkSize the chunk size
-   * @param uffd the userfaultfd to register with (it gets the poison feature), or null for explicit-only mode
+   * @param uffd the pager's userfaultfd to register with ({@link Uffd#api} done), or null for explicit-only mode
    * @return the mapping
    * @throws IllegalStateException naming the call and errno when the kernel refuses
    */
@@ -50,13 +50,10 @@ public final class Mapping implements AutoCloseable {
       throw new IllegalStateException("mmap of " + length + " bytes failed with " + Linux.errnoName(Linux.errno()));
     }
     if (uffd != null) {
-      int err = uffd.api();
-      if (err == 0) {
-        err = uffd.registerMissing(base, length);
-      }
+      int err = uffd.registerMissing(base, length);
       if (err != 0) {
         Linux.munmap(base, length);
-        throw new IllegalStateException("UFFDIO_API/REGISTER of " + length + " bytes failed with "
+        throw new IllegalStateException("UFFDIO_REGISTER of " + length + " bytes failed with "
             + Linux.errnoName(err));
       }
     }
@@ -98,6 +95,23 @@ public final class Mapping implements AutoCloseable {
    */
   public @Nullable Uffd uffd() {
     return uffd;
+  }
+
+  /**
+   * Installs page-aligned bytes from this process: through the userfaultfd, or by a plain copy in explicit-only mode.
+   *
+   * @param offset page-aligned offset in the mapping
+   * @param src the bytes, native memory
+   * @param length a page multiple
+   * @return 0, or the errno
+   */
+  public int install(long offset, MemorySegment src, long length) {
+    Uffd u = uffd;
+    if (u != null) {
+      return u.copy(base + offset, src.address(), length);
+    }
+    MemorySegment.copy(src, 0, segment, offset, length);
+    return 0;
   }
 
   /**
@@ -152,8 +166,8 @@ public final class Mapping implements AutoCloseable {
   }
 
   /**
-   * Poisons what is missing, unregisters, unmaps, then closes the userfaultfd: in that order, because a thread still
-   * waiting on a fault when the descriptor closes would read zeros.
+   * Poisons what is missing, unregisters, then unmaps: in that order, because a thread still waiting on a fault when
+   * the range is unregistered would read zeros. The userfaultfd is the pager's and stays open.
    */
   @Override
   public synchronized void close() {
@@ -169,8 +183,5 @@ public final class Mapping implements AutoCloseable {
     // Closing the shared arena waits until no thread is inside an access to the segment, then nothing can reach it.
     arena.close();
     Linux.munmap(base, length);
-    if (u != null) {
-      u.close();
-    }
   }
 }

@@ -6,8 +6,7 @@ import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Everything the engine needs, as handed to the handler process over its standard input (never on the command line,
- * where credentials would show in the process list).
+ * One opened object and how to page it, as handed to the handler process over its standard input.
  *
  * @param objectSize bytes in the object
  * @param chunkSize bytes per chunk (page multiple): the unit of fetching, residency and eviction
@@ -20,16 +19,12 @@ import org.jspecify.annotations.Nullable;
  * @param backoffBaseMillis first retry delay
  * @param backoffMaxMillis largest retry delay
  * @param markers whether readahead chunks hold back their first page to trigger the next fetch
- * @param endpoint the S3 endpoint override, or null for the region's
- * @param region the region
- * @param pathStyle whether to address buckets by path
- * @param accessKeyId the credentials snapshot
- * @param secretAccessKey the credentials snapshot
- * @param sessionToken the credentials snapshot, or null
  * @param bucket the bucket
  * @param key the key
  * @param versionId the version to read, or null
  * @param eTag the ETag every GET is pinned to with If-Match, or null
+ * @param firstInstalled bytes at the start of the object installed already by {@code open} (a page multiple, or the
+ *     whole object)
  */
 public record PagerConfig(
     long objectSize,
@@ -43,16 +38,11 @@ public record PagerConfig(
     long backoffBaseMillis,
     long backoffMaxMillis,
     boolean markers,
-    @Nullable String endpoint,
-    String region,
-    boolean pathStyle,
-    String accessKeyId,
-    String secretAccessKey,
-    @Nullable String sessionToken,
     String bucket,
     String key,
     @Nullable String versionId,
-    @Nullable String eTag) {
+    @Nullable String eTag,
+    long firstInstalled) {
 
   /**
    * How many chunks the object has.
@@ -63,13 +53,7 @@ public record PagerConfig(
     return (int) ((objectSize + chunkSize - 1) / chunkSize);
   }
 
-  /**
-   * Writes this configuration.
-   *
-   * @param out where to
-   * @throws IOException when the stream fails
-   */
-  public void write(DataOutputStream out) throws IOException {
+  void write(DataOutputStream out) throws IOException {
     out.writeLong(objectSize);
     out.writeLong(chunkSize);
     out.writeLong(pieceSize);
@@ -81,30 +65,17 @@ public record PagerConfig(
     out.writeLong(backoffBaseMillis);
     out.writeLong(backoffMaxMillis);
     out.writeBoolean(markers);
-    writeNullable(out, endpoint);
-    out.writeUTF(region);
-    out.writeBoolean(pathStyle);
-    out.writeUTF(accessKeyId);
-    out.writeUTF(secretAccessKey);
-    writeNullable(out, sessionToken);
     out.writeUTF(bucket);
     out.writeUTF(key);
     writeNullable(out, versionId);
     writeNullable(out, eTag);
+    out.writeLong(firstInstalled);
   }
 
-  /**
-   * Reads a configuration written by {@link #write}.
-   *
-   * @param in where from
-   * @return the configuration
-   * @throws IOException when the stream fails
-   */
-  public static PagerConfig read(DataInputStream in) throws IOException {
+  static PagerConfig read(DataInputStream in) throws IOException {
     return new PagerConfig(in.readLong(), in.readLong(), in.readLong(), in.readInt(), in.readInt(), in.readLong(),
-        in.readInt(), in.readInt(), in.readLong(), in.readLong(), in.readBoolean(), readNullable(in), in.readUTF(),
-        in.readBoolean(), in.readUTF(), in.readUTF(), readNullable(in), in.readUTF(), in.readUTF(), readNullable(in),
-        readNullable(in));
+        in.readInt(), in.readInt(), in.readLong(), in.readLong(), in.readBoolean(), in.readUTF(), in.readUTF(),
+        readNullable(in), readNullable(in), in.readLong());
   }
 
   static void writeNullable(DataOutputStream out, @Nullable String value) throws IOException {
@@ -120,7 +91,6 @@ public record PagerConfig(
 
   @Override
   public String toString() {
-    // Never print the secret.
     return "PagerConfig[s3://" + bucket + "/" + key + ", size=" + objectSize + ", chunk=" + chunkSize + "]";
   }
 }
