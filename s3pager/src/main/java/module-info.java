@@ -5,7 +5,7 @@
  */
 // The AWS SDK for Java v2 and Agrona ship automatic modules only, and this module's API takes SDK credential providers
 // and returns Agrona buffers, so those modules are required transitively.
-@SuppressWarnings("requires-transitive-automatic")
+@SuppressWarnings({"requires-transitive-automatic", "requires-automatic"})
 module dev.hardway.s3pager {
   exports dev.hardway.s3pager;
 
@@ -21,4 +21,6 @@ module dev.hardway.s3pager {
   requires software.amazon.awssdk.http.apache5;
   requires software.amazon.awssdk.retries.api;
   requires software.amazon.awssdk.utils;
+  // Optional: only PagedObject.chronicleBytes() touches it, and only when called.
+  requires static transitive chronicle.bytes;
 }

@@ -147,6 +147,26 @@ public final class PagedObject implements AutoCloseable {
     return m == null ? new UnsafeBuffer(new byte[0]) : new UnsafeBuffer(m.base(), (int) size);
   }
 
+  /**
+   * The whole object as a Chronicle Bytes store over the same memory (no copy), for users of that ecosystem. Needs
+   * {@code net.openhft:chronicle-bytes} on the class path (an optional dependency of this module: add it yourself).
+   * Do not write to it: the pages are mapped read-only and a write crashes the JVM. It must no longer be used once
+   * this object is closed.
+   *
+   * @return the store, {@link #size()} bytes
+   * @throws S3PagerException in explicit-only mode, or when Chronicle Bytes is not on the class path
+   */
+  public net.openhft.chronicle.bytes.BytesStore<?, ?> chronicleBytes() {
+    requireDirect("chronicleBytes()");
+    Mapping m = mapping;
+    try {
+      return ChronicleView.wrap(m == null ? 0 : m.base(), size);
+    } catch (NoClassDefFoundError e) {
+      throw new S3PagerException("chronicleBytes() needs net.openhft:chronicle-bytes on the class path (an optional "
+          + "dependency of hardway-s3pager): " + e.getMessage(), false, e);
+    }
+  }
+
   private void requireDirect(String what) {
     ensureOpen();
     if (mode == PagingMode.EXPLICIT_ONLY) {

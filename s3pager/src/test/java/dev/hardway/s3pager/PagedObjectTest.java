@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Objects of every awkward size, read through every view, every byte checked: directly and through Agrona in a reader
- * JVM (see {@link ReaderMain} for why not this one), through the explicit path in both.
+ * Objects of every awkward size, read through every view, every byte checked: directly, through Agrona and through
+ * Chronicle Bytes in a reader JVM (see {@link ReaderMain} for why not this one), through the explicit path in both.
  */
 @LocalAwsTest({Service.S3})
 class PagedObjectTest {
@@ -30,6 +30,7 @@ class PagedObjectTest {
       assertThat(reader.mode()).isEqualTo("USERFAULTFD");
       assertThat(reader.ok("scan 0 " + size, T)).isEqualTo(Integer.toString(size));
       assertThat(reader.ok("agrona 0 " + size, T)).isEqualTo(Integer.toString(size));
+      assertThat(reader.ok("chronicle 0 " + size, T)).isEqualTo(Integer.toString(size));
       assertThat(reader.ok("read 0 " + size, T)).isEqualTo(Integer.toString(size));
       if (size > 0) {
         String stats = reader.ok("stats", T);

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import net.openhft.chronicle.bytes.BytesStore;
 import org.agrona.DirectBuffer;
 
 /**
@@ -80,6 +81,7 @@ public final class ReaderMain {
       case "scan" -> "OK " + scan(object.segment(), Long.parseLong(c[1]), Long.parseLong(c[2]));
       case "agrona" -> "OK " + agrona(object.directBuffer(), Integer.parseInt(c[1]), Integer.parseInt(c[2]));
       case "read" -> "OK " + read(Integer.parseInt(c[1]), Integer.parseInt(c[2]));
+      case "chronicle" -> "OK " + chronicle(Integer.parseInt(c[1]), Integer.parseInt(c[2]));
       case "touch" -> {
         int at = Integer.parseInt(c[1]);
         byte b = object.segment().get(JAVA_BYTE, at);
@@ -126,6 +128,20 @@ public final class ReaderMain {
       throw new AssertionError("the Agrona view differs from the object in " + from + ".." + to);
     }
     return got.length;
+  }
+
+  private long chronicle(int from, int to) {
+    BytesStore<?, ?> store = object.chronicleBytes();
+    if (store.capacity() != object.size()) {
+      throw new AssertionError("the Chronicle view has " + store.capacity() + " bytes, the object " + object.size());
+    }
+    for (int i = from; i < to; i++) {
+      byte b = store.readByte(i);
+      if (b != expected[i]) {
+        throw new AssertionError("Chronicle byte " + i + " is " + b + ", expected " + expected[i]);
+      }
+    }
+    return to - from;
   }
 
   private long read(int from, int length) {
