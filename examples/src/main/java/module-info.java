@@ -4,6 +4,7 @@ module dev.hardway.examples {
   requires dev.hardway.pacing;
   requires dev.hardway.logtiers;
   requires dev.hardway.procache;
+  requires dev.hardway.s3pager;
   requires software.amazon.awssdk.retries.api;
   requires dev.hardway.testkit;
 }

@@ -22,5 +22,5 @@ module dev.hardway.s3pager {
   requires software.amazon.awssdk.retries.api;
   requires software.amazon.awssdk.utils;
   // Optional: only PagedObject.chronicleBytes() touches it, and only when called.
-  requires static transitive chronicle.bytes;
+  requires static chronicle.bytes;
 }

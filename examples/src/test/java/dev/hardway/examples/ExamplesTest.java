@@ -6,6 +6,7 @@ import dev.hardway.examples.credentials.CredentialsExample;
 import dev.hardway.examples.logtiers.LogTiersExample;
 import dev.hardway.examples.procache.ProCacheExample;
 import dev.hardway.examples.pacing.PacingExample;
+import dev.hardway.examples.s3pager.S3PagerExample;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -81,5 +82,21 @@ class ExamplesTest {
         .contains("user-42 in the region: segments=segment-0 (FRESH, version 1)")
         .contains("after a home write, user-42 in the region: segments=segment-0,sports (version 2)")
         .containsPattern("[0-9,]+ of 1,000 profiles answered").contains("home reads 0,");
+  }
+
+  @Test
+  void s3PagerExample_scansTheObjectThroughPageFaults_andEveryByteIsRight() {
+    String out = run(() -> {
+      try {
+        S3PagerExample.main(new String[0]);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertThat(out).contains("uploaded s3://events/2026-11-28.bin: 256 MiB in 32 parts")
+        .containsPattern("opened in [0-9.]+ ms \\(USERFAULTFD, handler process \\d+\\); scanned 256 MiB")
+        .contains("checksum matches the uploaded bytes'")
+        .containsPattern("32 ranged GETs, 256 MiB fetched, [0-9,]+ faults")
+        .contains("the explicit path read the last 16 bytes too");
   }
 }

@@ -41,6 +41,9 @@ public final class PagedObject implements AutoCloseable {
   private final long size;
   private final long chunkSize;
   private final long readWindow;
+  private final boolean budgeted;
+  /** The last chunk the explicit path's fast path read. */
+  private volatile int lastAccessed = -1;
   private final @Nullable Mapping mapping;
   private final @Nullable Backend backend;
   private final PagingMode mode;
@@ -48,7 +51,8 @@ public final class PagedObject implements AutoCloseable {
   private volatile boolean closed;
 
   PagedObject(String bucket, String key, @Nullable String eTag, long size, long chunkSize, int readWindowChunks,
-      @Nullable Mapping mapping, @Nullable Backend backend, PagingMode mode) {
+      boolean budgeted, @Nullable Mapping mapping, @Nullable Backend backend, PagingMode mode) {
+    this.budgeted = budgeted;
     this.bucket = bucket;
     this.key = key;
     this.eTag = eTag;
@@ -156,6 +160,8 @@ public final class PagedObject implements AutoCloseable {
    * @return the store, {@link #size()} bytes
    * @throws S3PagerException in explicit-only mode, or when Chronicle Bytes is not on the class path
    */
+  // Not "requires transitive": modules that use the pager without Chronicle must still compile.
+  @SuppressWarnings("exports")
   public net.openhft.chronicle.bytes.BytesStore<?, ?> chronicleBytes() {
     requireDirect("chronicleBytes()");
     Mapping m = mapping;
@@ -240,7 +246,9 @@ public final class PagedObject implements AutoCloseable {
     // Ask for a window of chunks ahead, then copy chunk by chunk, each pinned against eviction while it is copied:
     // a long read stays within the memory budget plus that window.
     long asked = Math.min(end, offset + readWindow);
-    b.prefetch(offset, asked - 1);
+    if (!m.resident(offset, asked - offset)) {
+      b.prefetch(offset, asked - 1);
+    }
     long pos = offset;
     while (pos < end) {
       if (asked < end && asked - pos < readWindow) {
@@ -252,11 +260,23 @@ public final class PagedObject implements AutoCloseable {
       long chunkEnd = Math.min(end, (chunk + 1) * chunkSize);
       m.pin(chunk);
       try {
-        try {
-          waitFor(b.await(pos, chunkEnd - 1), Duration.ofDays(1));
-        } catch (TimeoutException e) {
-          throw new S3PagerException("s3://" + bucket + "/" + key + ": bytes " + pos + "-" + (chunkEnd - 1)
-              + " did not arrive", true, e);
+        // Pinned, present pages cannot go away: copy them at once. The engine hears of it once per chunk: of a
+        // sequential step always (its readahead), of a jump only under a memory budget (its eviction order).
+        if (m.resident(pos, chunkEnd - pos)) {
+          int last = lastAccessed;
+          if (last != chunk) {
+            lastAccessed = chunk;
+            if (budgeted || chunk == last + 1) {
+              b.accessed(chunk);
+            }
+          }
+        } else {
+          try {
+            waitFor(b.await(pos, chunkEnd - 1), Duration.ofDays(1));
+          } catch (TimeoutException e) {
+            throw new S3PagerException("s3://" + bucket + "/" + key + ": bytes " + pos + "-" + (chunkEnd - 1)
+                + " did not arrive", true, e);
+          }
         }
         MemorySegment.copy(m.segment(), pos, dst, pos - offset, chunkEnd - pos);
       } catch (InternalError e) {

@@ -11,7 +11,7 @@ import java.util.Optional;
  * @param stalls faults on chunks that were not resident or being fetched ahead: a reader waited for S3
  * @param markerHits touches of a readahead marker page (served at once, moving the window on)
  * @param fetches chunk fetches started (a fetch is one GET unless it is retried)
- * @param bytesFetched bytes of the object fetched (retried bytes not counted twice)
+ * @param bytesFetched bytes of the object fetched and installed so far (retried bytes not counted twice)
  * @param retries GETs retried after a transient failure (503, reset, truncated body)
  * @param evictions chunks dropped to stay within the memory budget
  * @param residentBytes bytes resident now, by the engine's count

@@ -86,11 +86,17 @@ public final class S3Pager implements AutoCloseable {
       b.endpointOverride(config.endpoint);
     }
     this.s3 = b.build();
-    AwsCredentials c = credentials.resolveCredentials();
-    this.clientConfig = new ClientConfig(config.endpoint == null ? null : config.endpoint.toString(), config.region,
-        config.pathStyle, Math.min(512, config.fetchThreads * 8), c.accessKeyId(), c.secretAccessKey(),
-        c instanceof AwsSessionCredentials s ? s.sessionToken() : null);
-    this.uffd = config.userfaultfd ? startHandler(c) : null;
+    try {
+      AwsCredentials c = credentials.resolveCredentials();
+      // One pool for the handler, shared by every object: 8 objects fetching at full speed at once.
+      this.clientConfig = new ClientConfig(config.endpoint == null ? null : config.endpoint.toString(),
+          config.region, config.pathStyle, Math.min(512, config.fetchThreads * 8), c.accessKeyId(),
+          c.secretAccessKey(), c instanceof AwsSessionCredentials s ? s.sessionToken() : null);
+      this.uffd = config.userfaultfd ? startHandler(c) : null;
+    } catch (RuntimeException e) {
+      s3.close();
+      throw e;
+    }
     this.refresher = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("s3pager-credentials").factory());
     if (uffd != null) {
@@ -211,7 +217,7 @@ public final class S3Pager implements AutoCloseable {
       First head = firstBytes(bucket, key, versionId, eTag, first);
       String pinnedETag = eTag != null ? eTag : head.eTag();
       if (head.size() == 0) {
-        return new PagedObject(bucket, key, pinnedETag, 0, config.chunkSize, 1, null, null, mode());
+        return new PagedObject(bucket, key, pinnedETag, 0, config.chunkSize, 1, false, null, null, mode());
       }
       // Whole pages only, unless the object ends within the bytes read: then its last page is padded with zeros.
       long installable = head.read() == head.size()
@@ -229,11 +235,12 @@ public final class S3Pager implements AutoCloseable {
               + Linux.errnoName(err), false);
         }
         int window = Math.max(1, config.readaheadMax);
+        boolean budgeted = config.memoryBudget != Long.MAX_VALUE;
         if (mapping.uffd() != null) {
-          return new PagedObject(bucket, key, pinnedETag, head.size(), config.chunkSize, window, mapping,
+          return new PagedObject(bucket, key, pinnedETag, head.size(), config.chunkSize, window, budgeted, mapping,
               link().open(pc, mapping), PagingMode.USERFAULTFD);
         }
-        return new PagedObject(bucket, key, pinnedETag, head.size(), config.chunkSize, window, mapping,
+        return new PagedObject(bucket, key, pinnedETag, head.size(), config.chunkSize, window, budgeted, mapping,
             new LocalBackend(pc, mapping, localClient()), PagingMode.EXPLICIT_ONLY);
       } catch (RuntimeException e) {
         mapping.close();
@@ -447,7 +454,7 @@ public final class S3Pager implements AutoCloseable {
    *       sent</td></tr>
    *   <tr><td>{@link #chunkSize chunkSize}</td><td>8 MiB</td><td>bytes per ranged GET, the unit of residency and
    *       eviction</td></tr>
-   *   <tr><td>{@link #pieceSize pieceSize}</td><td>1 MiB</td><td>bytes installed at once while a GET's body
+   *   <tr><td>{@link #pieceSize pieceSize}</td><td>256 KiB</td><td>bytes installed at once while a GET's body
    *       arrives</td></tr>
    *   <tr><td>{@link #readahead readahead}</td><td>2, then up to 8 chunks</td><td>chunks fetched ahead</td></tr>
    *   <tr><td>{@link #memoryBudget memoryBudget}</td><td>unlimited</td><td>resident bytes above which chunks are
@@ -471,7 +478,7 @@ public final class S3Pager implements AutoCloseable {
     private boolean pathStyle;
     private @Nullable AwsCredentialsProvider credentialsProvider;
     private long chunkSize = 8L << 20;
-    private long pieceSize = 1L << 20;
+    private long pieceSize = 256L << 10;
     private int readaheadInitial = 2;
     private int readaheadMax = 8;
     private long memoryBudget = Long.MAX_VALUE;
@@ -484,7 +491,7 @@ public final class S3Pager implements AutoCloseable {
     private boolean allowUserModeOnly = true;
     private boolean guardian = true;
     private List<String> handlerJvmOptions =
-        List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:-UsePerfData");
+        List.of("-Xmx256m", "-XX:+UseSerialGC", "-Xss512k", "-XX:-UsePerfData");
     private Duration handlerStartTimeout = Duration.ofSeconds(30);
     private @Nullable String handlerClassPath;
     private Duration credentialsRefresh = Duration.ofMinutes(1);

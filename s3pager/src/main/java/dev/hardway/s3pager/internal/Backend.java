@@ -17,6 +17,14 @@ public interface Backend extends AutoCloseable {
   void prefetch(long first, long last);
 
   /**
+   * Tells the engine that a reader used a resident chunk without asking for it (the explicit path's fast path), so
+   * that sequential detection and readahead go on.
+   *
+   * @param chunk the chunk
+   */
+  void accessed(int chunk);
+
+  /**
    * Completes when the byte range is resident.
    *
    * @param first the first byte

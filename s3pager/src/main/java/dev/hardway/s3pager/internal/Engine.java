@@ -116,6 +116,7 @@ final class Engine implements AutoCloseable {
       maxResidentBytes = residentBytes;
       bytesFetched += chunkLength(0);
     } else {
+      bytesFetched += first;
       state[0] = FETCHING;
       fetches++;
       workers.execute(() -> fetch(0, first));
@@ -167,6 +168,13 @@ final class Engine implements AutoCloseable {
       case EVICTING -> demanded[c] = true;
       case FAILED -> host.poison(pageStart, page);
       default -> host.wake(pageStart, page);
+    }
+  }
+
+  /** A reader used a resident chunk (the explicit path's fast path): readahead as on a fault. */
+  synchronized void accessed(int c) {
+    if (c >= 0 && c < chunks && c != lastChunk) {
+      access(c);
     }
   }
 
@@ -368,6 +376,9 @@ final class Engine implements AutoCloseable {
         }
         installPiece(c, base, staging, bytes);
         long done = Math.min(filled, bytes);
+        synchronized (this) {
+          bytesFetched += done;
+        }
         if (filled > done) {
           // A partial page waits for the rest of its bytes at the start of the staging area.
           MemorySegment.copy(staging, done, staging, 0, filled - done);
@@ -418,7 +429,6 @@ final class Engine implements AutoCloseable {
   }
 
   private synchronized void completed(int c, long length) {
-    bytesFetched += length;
     if (state[c] != FETCHING) {
       return;
     }

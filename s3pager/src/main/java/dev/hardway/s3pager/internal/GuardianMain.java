@@ -50,8 +50,13 @@ public final class GuardianMain {
     int handler = (int) Linux.syscall(Linux.SYS_PIDFD_OPEN, handlerPid, 0, 0);
     if (fd < 0 || parent < 0 || handler < 0) {
       err.println("s3pager guardian: cannot watch handler " + handlerPid + ": " + Linux.errnoName(Linux.errno()));
+      System.out.write('F');
+      System.out.flush();
       Runtime.getRuntime().halt(3);
     }
+    // The application waits for this before it withdraws its ptrace permission.
+    System.out.write('R');
+    System.out.flush();
     Map<Long, Long> ranges = new ConcurrentHashMap<>();
     Thread.ofPlatform().daemon().start(() -> {
       try {

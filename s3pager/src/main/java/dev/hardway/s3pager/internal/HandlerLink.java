@@ -38,6 +38,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class HandlerLink implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(HandlerLink.class.getName());
+  /** Held while a child may take this process's descriptors: {@code PR_SET_PTRACER} names one process at a time. */
+  private static final Object PTRACER = new Object();
 
   private final Process process;
   private final DataOutputStream out;
@@ -82,6 +84,17 @@ public final class HandlerLink implements AutoCloseable {
    */
   public static HandlerLink start(ClientConfig client, Uffd uffd, List<String> jvmOptions, @Nullable String classPath,
       Duration timeout, boolean guardian) {
+    synchronized (PTRACER) {
+      try {
+        return startLocked(client, uffd, jvmOptions, classPath, timeout, guardian);
+      } finally {
+        Linux.allowPtracer(0);
+      }
+    }
+  }
+
+  private static HandlerLink startLocked(ClientConfig client, Uffd uffd, List<String> jvmOptions,
+      @Nullable String classPath, Duration timeout, boolean guardian) {
     String cp = classPath != null ? classPath : classPath();
     List<String> command = javaCommand(jvmOptions, HandlerMain.class, cp);
     Process process;
@@ -91,6 +104,7 @@ public final class HandlerLink implements AutoCloseable {
       throw new S3PagerException("cannot start the s3pager handler process " + command.get(0) + ": " + e, true, e);
     }
     HandlerLink link = new HandlerLink(process, timeout);
+    Linux.allowPtracer(process.pid());
     try {
       synchronized (link.out) {
         link.out.writeInt(Protocol.MAGIC);
@@ -124,7 +138,7 @@ public final class HandlerLink implements AutoCloseable {
       throw new S3PagerException("interrupted while the s3pager handler process started", true, e);
     }
     if (guardian) {
-      link.startGuardian(uffd, cp);
+      link.startGuardian(uffd, cp, timeout);
     }
     return link;
   }
@@ -195,11 +209,12 @@ public final class HandlerLink implements AutoCloseable {
     return command;
   }
 
-  private void startGuardian(Uffd uffd, String classPath) {
+  private void startGuardian(Uffd uffd, String classPath, Duration timeout) {
     List<String> command = javaCommand(List.of("-Xmx24m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-Xss256k", "-XX:-UsePerfData"), GuardianMain.class, classPath);
     try {
       Process g = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      Linux.allowPtracer(g.pid());
       // Kept open (and referenced, or a cleaner would close it): end of input tells the guardian to go.
       DataOutputStream o = new DataOutputStream(new BufferedOutputStream(g.getOutputStream()));
       synchronized (o) {
@@ -208,8 +223,27 @@ public final class HandlerLink implements AutoCloseable {
         o.writeLong(process.pid());
         o.flush();
       }
+      // Wait (parked) until it holds the descriptor, or says it cannot.
+      CompletableFuture<Integer> took = CompletableFuture.supplyAsync(() -> {
+        try {
+          return g.getInputStream().read();
+        } catch (IOException e) {
+          return -1;
+        }
+      }, Thread::startVirtualThread);
+      int answer = took.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (answer != 'R') {
+        g.destroyForcibly();
+        LOG.log(System.Logger.Level.WARNING, "s3pager: no guardian for handler " + process.pid() + " (it could not take"
+            + " the userfaultfd; see its standard error)");
+        return;
+      }
       guardian = g;
       guardianInput = o;
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.log(System.Logger.Level.WARNING, "s3pager: no guardian for handler " + process.pid() + ": " + e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (IOException e) {
       LOG.log(System.Logger.Level.WARNING, "s3pager: no guardian for handler " + process.pid() + ": " + e);
     }

@@ -157,6 +157,13 @@ public final class HandlerMain {
             awaited(id, request, "the object is closed", false);
           }
         }
+        case Protocol.ACCESSED -> {
+          Engine e = engine(in.readInt());
+          int chunk = in.readInt();
+          if (e != null) {
+            e.accessed(chunk);
+          }
+        }
         case Protocol.EVICTED -> {
           Engine e = engine(in.readInt());
           int chunk = in.readInt();

@@ -67,8 +67,12 @@ public final class Linux {
   /** {@code ENOSYS}. */
   public static final int ENOSYS = 38;
 
-  /** {@code __NR_userfaultfd} on x86-64. */
-  public static final long SYS_USERFAULTFD = 323;
+  /** {@code __NR_userfaultfd}: 323 on x86-64, 282 on aarch64 (the generic table). */
+  public static final long SYS_USERFAULTFD = "aarch64".equals(System.getProperty("os.arch")) ? 282 : 323;
+  /** {@code __NR_prctl}: 157 on x86-64, 167 on aarch64. */
+  public static final long SYS_PRCTL = "aarch64".equals(System.getProperty("os.arch")) ? 167 : 157;
+  /** {@code PR_SET_PTRACER} (Yama). */
+  public static final long PR_SET_PTRACER = 0x59616d61L;
   /** {@code __NR_pidfd_open} (the same on every architecture). */
   public static final long SYS_PIDFD_OPEN = 434;
   /** {@code __NR_pidfd_getfd} (the same on every architecture). */
@@ -330,6 +334,16 @@ public final class Linux {
       ERRNO.set(state(), 0L, saved);
     }
     return taken;
+  }
+
+  /**
+   * Lets one process (a child: the handler or the guardian) take this process's descriptors where Yama's
+   * {@code ptrace_scope=1} allows only ancestors to; 0 withdraws it. Without Yama the call fails, harmlessly.
+   *
+   * @param pid the process, or 0
+   */
+  public static void allowPtracer(long pid) {
+    syscall(SYS_PRCTL, PR_SET_PTRACER, pid, 0);
   }
 
   /**

@@ -55,6 +55,11 @@ public final class LocalBackend implements Backend {
   }
 
   @Override
+  public void accessed(int chunk) {
+    engine.accessed(chunk);
+  }
+
+  @Override
   public CompletableFuture<Void> await(long first, long last) {
     long id = ids.incrementAndGet();
     CompletableFuture<Void> f = new CompletableFuture<>();

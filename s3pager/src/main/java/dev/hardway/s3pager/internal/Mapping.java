@@ -2,6 +2,7 @@ package dev.hardway.s3pager.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.jspecify.annotations.Nullable;
 
@@ -114,6 +115,36 @@ public final class Mapping implements AutoCloseable {
     return 0;
   }
 
+  private static final ThreadLocal<MemorySegment> VECTOR = new ThreadLocal<>();
+
+  /**
+   * Whether every page of a range is present ({@code mincore}): installed bytes of the object, never zeros, since
+   * nothing else writes here. Pin the chunk first, or it may be evicted right after.
+   *
+   * @param offset the first byte
+   * @param length bytes, at least 1
+   * @return true when all present
+   */
+  public boolean resident(long offset, long length) {
+    long first = offset & -Linux.PAGE_SIZE;
+    long end = (offset + length + Linux.PAGE_SIZE - 1) & -Linux.PAGE_SIZE;
+    long pages = (end - first) / Linux.PAGE_SIZE;
+    MemorySegment vector = VECTOR.get();
+    if (vector == null || vector.byteSize() < pages) {
+      vector = Arena.ofAuto().allocate(Math.max(pages, 2048));
+      VECTOR.set(vector);
+    }
+    if (Linux.mincore(base + first, end - first, vector) != 0) {
+      return false;
+    }
+    for (long p = 0; p < pages; p++) {
+      if ((vector.get(ValueLayout.JAVA_BYTE, p) & 1) == 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
    * Pins a chunk against eviction; waits out an eviction in progress (a single {@code madvise}).
    *
@@ -157,10 +188,13 @@ public final class Mapping implements AutoCloseable {
     }
   }
 
-  /** Poisons every missing page, so that nothing waits on a fault any more and nothing reads zeros. */
-  public void poisonMissing() {
+  /**
+   * Poisons every missing page, so that nothing waits on a fault any more and nothing reads zeros. Does nothing once
+   * closed: the address range may belong to another mapping by then.
+   */
+  public synchronized void poisonMissing() {
     Uffd u = uffd;
-    if (u != null) {
+    if (u != null && !closed) {
       u.poisonMissingLocal(base, length);
     }
   }

@@ -15,6 +15,7 @@ final class Protocol {
   static final byte STATS = 5;
   static final byte CREDENTIALS = 6;
   static final byte CLOSE = 7;
+  static final byte ACCESSED = 8;
 
   // Handler to application.
   static final byte READY = 10;

@@ -81,6 +81,15 @@ public final class RemoteBackend implements Backend {
   }
 
   @Override
+  public void accessed(int chunk) {
+    link.send(o -> {
+      o.writeByte(Protocol.ACCESSED);
+      o.writeInt(id);
+      o.writeInt(chunk);
+    });
+  }
+
+  @Override
   public CompletableFuture<Void> await(long first, long last) {
     long request = ids.incrementAndGet();
     CompletableFuture<Void> f = new CompletableFuture<>();
