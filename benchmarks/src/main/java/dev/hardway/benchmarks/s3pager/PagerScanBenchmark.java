@@ -63,7 +63,8 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  *
  * <p>Run: {@code ./mvnw -q install -DskipTests && ./mvnw -q -pl benchmarks exec:exec
  * -Dbench.main=dev.hardway.benchmarks.s3pager.PagerScanBenchmark -Dbench.args="1024 8 20 100"} (object MiB, parallel
- * GETs, latency ms, MB/s per connection, and optionally the pager's piece size in KiB). Results are in {@code benchmarks/README.md}.
+ * GETs, latency ms, MB/s per connection, and optionally the pager's piece size in KiB and {@code storm} for the last
+ * figure alone). Results are in {@code benchmarks/README.md}.
  */
 public final class PagerScanBenchmark {
   private static final long CHUNK = 8L << 20;
@@ -86,6 +87,7 @@ public final class PagerScanBenchmark {
     int latencyMs = args.length > 2 ? Integer.parseInt(args[2]) : 20;
     int perConnectionMbps = args.length > 3 ? Integer.parseInt(args[3]) : 100;
     String pieceKib = args.length > 4 ? args[4] : "256";
+    boolean stormOnly = args.length > 5 && args[5].equals("storm");
     long size = (long) mib << 20;
     try (LocalAws aws = LocalAws.start(Service.S3)) {
       S3Client direct = aws.s3();
@@ -101,8 +103,10 @@ public final class PagerScanBenchmark {
           + "connection; pieces of %s KiB%n", mib, connections, latencyMs, perConnectionMbps, pieceKib);
       String endpoint = proxy.uri().toString();
       String region = aws.region().id();
-      child(List.of("-Xmx1g"), "--reader", endpoint, region, Long.toString(size), Integer.toString(connections),
-          pieceKib);
+      if (!stormOnly) {
+        child(List.of("-Xmx1g"), "--reader", endpoint, region, Long.toString(size), Integer.toString(connections),
+            pieceKib);
+      }
       Path log = Files.createTempFile("pager-safepoint", ".log");
       try {
         List<String> lines = child(List.of("-Xmx256m", "-XX:+UseG1GC",
@@ -111,6 +115,7 @@ public final class PagerScanBenchmark {
         long[] paged = window(lines, "STORM_PAGED");
         long[] resident = window(lines, "STORM_RESIDENT");
         List<Long> pagedNanos = new ArrayList<>();
+        List<String> slow = new ArrayList<>();
         List<Long> residentNanos = new ArrayList<>();
         for (String l : Files.readAllLines(log)) {
           Matcher m = SAFEPOINT.matcher(l);
@@ -119,6 +124,9 @@ public final class PagerScanBenchmark {
             long nanos = Long.parseLong(m.group(2));
             if (at >= paged[0] && at <= paged[1]) {
               pagedNanos.add(nanos);
+              if (nanos > 20_000_000L) {
+                slow.add(String.format(Locale.ROOT, "%.0f ms at +%d ms", nanos / 1e6, at - paged[0]));
+              }
             } else if (at >= resident[0] && at <= resident[1]) {
               residentNanos.add(nanos);
             }
@@ -130,6 +138,8 @@ public final class PagerScanBenchmark {
             "time to safepoint, scan under a GC storm", percentile(pagedNanos, 0.5) / 1e6,
             percentile(pagedNanos, 0.9) / 1e6, percentile(pagedNanos, 0.99) / 1e6, percentile(pagedNanos, 1.0) / 1e6,
             pagedNanos.size(), over, percentile(residentNanos, 0.99) / 1e6, residentNanos.size());
+        System.out.printf(Locale.ROOT, "%-44s %s (scan of %,d ms)%n", "  safepoints above 20 ms", slow,
+            paged[1] - paged[0]);
       } finally {
         Files.deleteIfExists(log);
       }
