@@ -281,7 +281,7 @@ public final class Demo {
       String arn = dynamoDb.describeTable(b -> b.tableName("profiles")).table().latestStreamArn();
       for (Site site : sites) {
         writers.add(RegionWriter.builder().stream(site.kinesis, "profile-updates").redis(site.redis, prefix(site))
-            .fromOldest().pollInterval(Duration.ofMillis(300)).build().start());
+            .fromOldest().pollInterval(Duration.ofMillis(500)).build().start());
       }
       aggregator = Aggregator.builder().streams(streams).table("profiles", arn).joiner(World::join)
           .publishTo(kinesis, "profile-updates").startAtLatest().pollInterval(Duration.ofMillis(100)).build().start();
@@ -336,7 +336,7 @@ public final class Demo {
     }
 
     private void startBoxes() throws IOException {
-      syncInterval = Duration.ofMillis(Math.max(500, Math.min(2_000, o.day().toMillis() / 60)));
+      syncInterval = Duration.ofMillis(Math.max(1_000, Math.min(2_000, o.day().toMillis() / 60)));
       double perRegionPeak = o.auctionsPerSecond() / (double) Site.REGIONS.size();
       long seed = 42;
       for (Site site : sites) {
@@ -357,7 +357,7 @@ public final class Demo {
               }).build();
           Path dir = Files.createDirectories(work.resolve(site.name()).resolve(name));
           LogTiers tiers = LogTiers.builder().region(site.name()).host(name)
-              .low(KinesisTier.builder().kinesis(site.kinesis).stream("auctions-rt").linger(Duration.ofMillis(250)).build())
+              .low(KinesisTier.builder().kinesis(site.kinesis).stream("auctions-rt").linger(Duration.ofSeconds(1)).build())
               .mid(S3Tier.midBuilder().s3(site.mainS3).bucket("logs-main").directory(dir.resolve("journal"))
                   .segmentAge(Duration.ofSeconds(2)).build())
               .high(S3Tier.highBuilder().s3(site.localS3).bucket("logs-" + site.name())
