@@ -51,7 +51,9 @@ final class Report {
       StringBuilder l = new StringBuilder();
       for (int i = 0; i < cells.size(); i++) {
         String c = cells.get(i);
-        l.append(i == 0 ? c + " ".repeat(w[i] - c.length()) : " ".repeat(w[i] - c.length()) + c).append("  ");
+        boolean number = !c.isEmpty() && "0123456789$+-".indexOf(c.charAt(0)) >= 0;
+        l.append(i == 0 || !number ? c + " ".repeat(w[i] - c.length()) : " ".repeat(w[i] - c.length()) + c)
+            .append("  ");
       }
       sb.append(l.toString().stripTrailing()).append('\n');
     }
@@ -147,11 +149,12 @@ final class Report {
     for (double q : new double[] {0.25, 0.5, 0.75, 1.0}) {
       Timeline.Sample s = at(timeline.samples, q);
       curveRows.add(List.of(Timeline.clock(q), dollars(s.spentMicros()), dollars(s.targetMicros()),
-          String.format(Locale.ROOT, "%+.1f%%", s.targetMicros() == 0 ? 0
-              : 100.0 * (s.spentMicros() - s.targetMicros()) / s.targetMicros())));
+          off(s.spentMicros(), s.targetMicros()), dollars(s.fixedSplitMicros()),
+          off(s.fixedSplitMicros(), s.targetMicros())));
     }
-    tables.add(new Table("Spend against the target curve (the day's traffic, summed over the regions' local hours)",
-        List.of("time", "spent", "target", "off by"), curveRows));
+    tables.add(new Table("Spend against the target curve (the day's traffic, summed over the regions' local hours), "
+        + "paced and with a fixed split", List.of("time", "paced", "target", "off by", "fixed split", "off by"),
+        curveRows));
 
     // ---- cache ----
     Map<String, long[]> cache = new LinkedHashMap<>();
@@ -252,6 +255,10 @@ final class Report {
     return best;
   }
 
+  private static String off(long actual, long target) {
+    return String.format(Locale.ROOT, "%+.1f%%", target == 0 ? 0 : 100.0 * (actual - target) / target);
+  }
+
   private static String yes(boolean b) {
     return b ? "yes" : "NO";
   }
@@ -307,6 +314,7 @@ final class Report {
           h - pad + 15, Timeline.clock(i / 4.0)));
     }
     sb.append(polyline(timeline.samples, s -> s.targetMicros(), max, w, h, pad, "#888", "4 3"));
+    sb.append(polyline(timeline.samples, s -> s.fixedSplitMicros(), max, w, h, pad, "#bbb", "1 3"));
     sb.append(polyline(timeline.samples, s -> s.spentMicros(), max, w, h, pad, "#000", ""));
     int i = 0;
     List<String> regions = timeline.samples.isEmpty() ? List.of()
@@ -321,6 +329,8 @@ final class Report {
     sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">all regions</text>%n", w - 120, 20 + 14 * i));
     sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#888\">target curve</text>%n", w - 120,
         34 + 14 * i));
+    sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#999\">fixed split</text>%n", w - 120,
+        48 + 14 * i));
     return sb.append("</svg>\n").toString();
   }
 

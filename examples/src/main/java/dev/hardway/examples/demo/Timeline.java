@@ -17,8 +17,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * against the target curve for the report, and a progress line.
  */
 final class Timeline {
-  /** One sample: the day's fraction, cumulative spend in all and per region, and the target curve's spend. */
-  record Sample(double fraction, long spentMicros, long targetMicros, Map<String, Long> spentByRegion) {}
+  /**
+   * One sample: the day's fraction, cumulative spend in all and per region, the target curve's spend, and what a
+   * fixed split (the budget divided equally among the boxes up front, each spending on its own opportunities until
+   * its share runs out) would have spent by then.
+   */
+  record Sample(double fraction, long spentMicros, long targetMicros, Map<String, Long> spentByRegion,
+      long fixedSplitMicros) {}
 
   /** Something that happened, at a fraction of the day. */
   record Event(double fraction, String what) {}
@@ -150,13 +155,16 @@ final class Timeline {
 
   private void sample(double f) {
     long spent = 0;
+    long fixed = 0;
+    long share = world.budgetMicros / world.boxes.size();
     Map<String, Long> byRegion = new LinkedHashMap<>();
     for (Box b : world.boxes) {
       long s = b.spentMicros.get();
       spent += s;
+      fixed += Math.min(share, b.wantedMicros.get());
       byRegion.merge(b.site.name(), s, Long::sum);
     }
-    samples.add(new Sample(f, spent, Math.round(world.budgetMicros * targetShare(f)), byRegion));
+    samples.add(new Sample(f, spent, Math.round(world.budgetMicros * targetShare(f)), byRegion, fixed));
   }
 
   private void progress(double f) {
