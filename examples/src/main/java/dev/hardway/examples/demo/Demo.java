@@ -207,7 +207,8 @@ public final class Demo {
         tierStats.put(b.site.name() + "/" + b.name, m);
       }
       String roleAtEnd = sts.getCallerIdentity().arn();
-      Recount recount = Recount.mainBucket(s3, "logs-main");
+      Recount recount = Recount.mainBucket(s3, aws.endpoint(Service.S3), aws.region().id(), credentials,
+          "logs-main");
       return Report.write(out, o, this, timeline, recount, delivered, tierStats, roleAtStart, roleAtEnd,
           broker.status().stsCalls(), chain.stats().refreshes(), imds.stats().credentialsServed());
     }

@@ -30,12 +30,12 @@ public record DemoOptions(Duration day, int boxesPerRegion, Set<Fault> faults, P
   }
 
   static final String USAGE = """
-      usage: demo [--day 60s] [--boxes 2] [--faults all|none|coordinator,region,redis] [--rate 600] [--users 20000]
+      usage: demo [--day 60s] [--boxes 2] [--faults all|none|coordinator,region,redis] [--rate 400] [--users 20000]
                   [--out target/demo]
         --day     length of the simulated day (e.g. 8s, 60s, 2m); default 60s
         --boxes   bidder boxes per region, 1 to 8; default 2
         --faults  trouble to inject; default all
-        --rate    auctions a second at the busiest hour, all regions together, 10 to 20000; default 600
+        --rate    auctions a second at the busiest hour, all regions together, 10 to 20000; default 400
         --users   user profiles in the home table, 100 to 1000000; default 20000
         --out     folder for report.html and report.txt; default target/demo
       """;
@@ -52,7 +52,7 @@ public record DemoOptions(Duration day, int boxesPerRegion, Set<Fault> faults, P
     int boxes = 2;
     Set<Fault> faults = EnumSet.allOf(Fault.class);
     Path out = Path.of("target", "demo");
-    int rate = 600;
+    int rate = 400;
     int users = 20_000;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];

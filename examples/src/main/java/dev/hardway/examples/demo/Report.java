@@ -212,14 +212,17 @@ final class Report {
         "dropped", "p50", "p99", "max"), logRows));
 
     // ---- the batch job ----
-    tables.add(new Table("The batch recount of the day's spend from the mid tier's objects", List.of("objects",
-        "compressed bytes", "records", "distinct", "damaged regions", "spend", "took", "throughput"), List.of(
+    tables.add(new Table("The batch recount of the day's spend from the mid tier's objects, mapped with the s3pager ("
+        + recount.mode() + ")", List.of("objects", "compressed bytes", "records", "distinct", "damaged regions",
+        "spend", "took", "throughput", "first byte p50", "first byte max"), List.of(
         List.of(String.format(Locale.ROOT, "%,d", recount.objects()), String.format(Locale.ROOT, "%,d",
             recount.bytes()), String.format(Locale.ROOT, "%,d", recount.records()),
             String.format(Locale.ROOT, "%,d", recount.distinct()), Long.toString(recount.damaged()),
             dollars(recount.spentMicros()), String.format(Locale.ROOT, "%.2f s", recount.took().toNanos() / 1e9),
-            String.format(Locale.ROOT, "%.1f MB/s", recount.bytes() / 1e6 / Math.max(1e-9,
-                recount.took().toNanos() / 1e9))))));
+            String.format(Locale.ROOT, "%.2f MB/s, %.0f objects/s", recount.bytes() / 1e6 / Math.max(1e-9,
+                recount.took().toNanos() / 1e9), recount.objects() / Math.max(1e-9, recount.took().toNanos() / 1e9)),
+            String.format(Locale.ROOT, "%.1f ms", recount.firstByteP50().toNanos() / 1e6),
+            String.format(Locale.ROOT, "%.1f ms", recount.firstByteMax().toNanos() / 1e6)))));
 
     // ---- credentials ----
     tables.add(new Table("Credentials (every client above signs with the metadata imitator's role credentials)",

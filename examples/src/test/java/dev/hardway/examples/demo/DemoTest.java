@@ -32,7 +32,8 @@ class DemoTest {
     assertThat(text).contains("Every invariant held.").contains("the pacing coordinator goes away")
         .contains("ap-south is cut off").contains("eu-west loses its Redis tier").contains("use bidder-v2");
     assertThat(Files.readString(r.html())).contains("<svg").contains("Invariants").contains("fixed split");
-    assertThat(Files.readString(r.text())).contains("Profiles through procache");
+    assertThat(Files.readString(r.text())).contains("Profiles through procache")
+        .contains("mapped with the s3pager (USERFAULTFD)");
   }
 
   @Test
