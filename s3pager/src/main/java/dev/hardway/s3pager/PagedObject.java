@@ -243,19 +243,12 @@ public final class PagedObject implements AutoCloseable {
       return;
     }
     long end = offset + length;
-    // Ask for a window of chunks ahead, then copy chunk by chunk, each pinned against eviction while it is copied:
-    // a long read stays within the memory budget plus that window.
-    long asked = Math.min(end, offset + readWindow);
-    if (!m.resident(offset, asked - offset)) {
-      b.prefetch(offset, asked - 1);
-    }
+    // Copy chunk by chunk, each pinned against eviction while it is copied. At a chunk that is not resident, ask for
+    // a window of chunks ahead at once, so that they arrive in parallel: a long read stays within the memory budget
+    // plus that window.
+    long asked = offset;
     long pos = offset;
     while (pos < end) {
-      if (asked < end && asked - pos < readWindow) {
-        long more = Math.min(end, pos + readWindow);
-        b.prefetch(asked, more - 1);
-        asked = more;
-      }
       int chunk = (int) (pos / chunkSize);
       long chunkEnd = Math.min(end, (chunk + 1) * chunkSize);
       m.pin(chunk);
@@ -271,6 +264,11 @@ public final class PagedObject implements AutoCloseable {
             }
           }
         } else {
+          if (asked < end && asked - pos < readWindow) {
+            long more = Math.min(end, pos + readWindow);
+            b.prefetch(Math.max(asked, pos), more - 1);
+            asked = more;
+          }
           try {
             waitFor(b.await(pos, chunkEnd - 1), Duration.ofDays(1));
           } catch (TimeoutException e) {

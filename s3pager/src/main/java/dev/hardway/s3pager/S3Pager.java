@@ -740,7 +740,7 @@ public final class S3Pager implements AutoCloseable {
     /**
      * Whether the handler gets a guardian process that poisons the missing pages of every object if the handler dies.
      * Its job cannot be done from this JVM when a safepoint is waiting for a reader blocked on a fault of the dead
-     * handler: every Java thread is stopped then. Costs one more small JVM per pager (about 30 MB).
+     * handler: every Java thread is stopped then. Costs one more small JVM per pager (its heap is capped at 24 MB).
      *
      * @param guardian false to rely on this JVM's exit watcher alone
      * @return this builder

@@ -313,7 +313,7 @@ final class Engine implements AutoCloseable {
         stream(c, body, installed, length);
         body.close();
         if (installed[0] >= length) {
-          completed(c, length);
+          completed(c);
           return;
         }
         throw new IOException("body of chunk " + c + " ended " + (length - installed[0]) + " bytes early");
@@ -428,7 +428,7 @@ final class Engine implements AutoCloseable {
     }
   }
 
-  private synchronized void completed(int c, long length) {
+  private synchronized void completed(int c) {
     if (state[c] != FETCHING) {
       return;
     }
@@ -551,11 +551,10 @@ final class Engine implements AutoCloseable {
     }
   }
 
-  /** Counters, in the order of the {@code PagerStats} components (mode aside), then the engine's age in ns. */
+  /** Counters, in the order of the {@code PagerStats} components (mode aside). */
   synchronized long[] stats() {
-    long now = System.nanoTime();
     return new long[] {faults, stalls, markerHits, fetches, bytesFetched, retries, evictions, residentBytes,
-        maxResidentBytes, firstByteNanos, now - started};
+        maxResidentBytes, firstByteNanos};
   }
 
   /**

@@ -24,7 +24,6 @@ public final class LocalBackend implements Backend {
   private final ExecutorService evictor =
       Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("s3pager-evict").factory());
   private volatile @Nullable String failure;
-  private volatile boolean failureRetryable;
 
   /**
    * Starts the engine.
@@ -126,7 +125,6 @@ public final class LocalBackend implements Backend {
 
     @Override
     public void failed(String message, boolean retryable) {
-      failureRetryable = retryable;
       failure = message;
     }
   }
